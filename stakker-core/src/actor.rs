@@ -1,0 +1,528 @@
+//! Actors: references (`Actor`, `ActorOwn`, `ActorOwnAnon`), the lifecycle, and termination.
+
+use crate::cx::Cx;
+use crate::deferrer::Deferrer;
+use crate::error::PanicError;
+use crate::runtime::{Core, Stakker};
+use crate::{LogID, Ret, StopCause};
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use core::error::Error;
+use core::ops::{Deref, DerefMut};
+use qcell::QCell;
+
+/// A Ready call parked on a Prep actor until it becomes Ready.
+type Parked<A> = Box<dyn FnOnce(&mut A, &mut Cx<'_, A>)>;
+
+/// Lifecycle phase, readable without the runtime (for `is_zombie`).
+const PREP: u8 = 0;
+const READY: u8 = 1;
+/// A call panicked: calls are dropped, and the queued `Failed` termination is the only one
+/// still accepted.
+const FAILING: u8 = 2;
+const ZOMBIE: u8 = 3;
+
+/// What the state cell holds in each phase.
+enum State<A: 'static> {
+    Prep(Vec<Parked<A>>),
+    Ready(A),
+    Zombie,
+}
+
+/// Everything guarded by the runtime's actor owner.
+struct Inner<A: 'static> {
+    state: State<A>,
+    notify: Option<Ret<StopCause>>,
+}
+
+/// The shared allocation behind every reference to one actor.
+pub(crate) struct ActorBox<A: 'static> {
+    phase: Cell<u8>,
+    /// Number of `ActorOwn`/`ActorOwnAnon` owners.
+    owners: Cell<u32>,
+    deferrer: Deferrer,
+    #[cfg(feature = "logger")]
+    id: LogID,
+    inner: QCell<Inner<A>>,
+}
+
+/// A cloneable, non-owning reference to an actor with state type `A`.
+///
+/// Holding one keeps the actor's allocation alive (possibly as a zombie) but does not keep the
+/// actor running. Calls are made with the macros ([`call!`](crate::call),
+/// [`fwd_to!`](crate::fwd_to), ...) or with [`Actor::apply`] from code holding the
+/// `Stakker`.
+///
+/// ```
+/// use stakker_core::{actor, call, ret_nop, Stakker, CX};
+/// use std::time::Instant;
+///
+/// struct Counter(u32);
+/// impl Counter {
+///     fn init(_cx: CX![], start: u32) -> Option<Self> { Some(Counter(start)) }
+///     fn add(&mut self, _cx: CX![], n: u32) { self.0 += n; }
+/// }
+///
+/// let mut s = Stakker::new(Instant::now());
+/// let counter = actor!(s, Counter::init(1), ret_nop!());
+/// call!([counter], add(2));
+/// s.run(Instant::now(), false);
+/// assert_eq!(counter.query(&mut s, |this, _| this.0), Some(3));
+/// ```
+pub struct Actor<A: 'static> {
+    rc: Rc<ActorBox<A>>,
+}
+
+impl<A: 'static> Clone for Actor<A> {
+    #[inline]
+    fn clone(&self) -> Self {
+        Actor {
+            rc: self.rc.clone(),
+        }
+    }
+}
+
+/// Restores the phase and queues a `Failed` termination if an actor call unwinds, so the
+/// actor never stays Ready with half-updated state and no user code runs during unwinding.
+/// Used where the panic payload is not available (no `std`).
+#[cfg(not(feature = "std"))]
+struct FailOnUnwind<'a, A: 'static> {
+    actor: &'a Actor<A>,
+}
+
+#[cfg(not(feature = "std"))]
+impl<A: 'static> Drop for FailOnUnwind<'_, A> {
+    fn drop(&mut self) {
+        self.actor.begin_panic_failure(PanicError::new(None));
+    }
+}
+
+/// The parked calls still to run after a Prep call made the actor Ready. Dropped normally, the
+/// leftovers are dropped at once (the actor has stopped). If a parked call panics, dropping
+/// them is queued instead, so no user `Drop` runs during unwinding.
+struct ParkedRest<'a, A: 'static> {
+    actor: &'a Actor<A>,
+    calls: alloc::vec::IntoIter<Parked<A>>,
+}
+
+impl<A: 'static> Drop for ParkedRest<'_, A> {
+    fn drop(&mut self) {
+        if self.calls.len() > 0 && self.actor.rc.phase.get() == FAILING {
+            let calls = core::mem::replace(&mut self.calls, Vec::new().into_iter());
+            self.actor.defer(move |_| drop(calls));
+        }
+    }
+}
+
+impl<A: 'static> Actor<A> {
+    fn new(core: &mut Core, notify: Ret<StopCause>, _parent_id: LogID) -> Self {
+        #[cfg(feature = "logger")]
+        let id = core.log_span_open(core::any::type_name::<A>(), _parent_id, |_| {});
+        Actor {
+            rc: Rc::new(ActorBox {
+                phase: Cell::new(PREP),
+                owners: Cell::new(1),
+                deferrer: core.deferrer.clone(),
+                #[cfg(feature = "logger")]
+                id,
+                inner: QCell::new(
+                    core.actor_owner_id,
+                    Inner {
+                        state: State::Prep(Vec::new()),
+                        notify: Some(notify),
+                    },
+                ),
+            }),
+        }
+    }
+
+    /// `true` once the actor has terminated (or has failed after a panic and awaits its
+    /// queued termination).
+    #[inline]
+    pub fn is_zombie(&self) -> bool {
+        self.rc.phase.get() >= FAILING
+    }
+
+    /// The actor's logging ID (0 without the `logger` feature).
+    #[inline]
+    pub fn id(&self) -> LogID {
+        #[cfg(feature = "logger")]
+        {
+            self.rc.id
+        }
+        #[cfg(not(feature = "logger"))]
+        {
+            0
+        }
+    }
+
+    /// Queues `f` on the actor's runtime without needing a `Core` (for example from a `Drop`
+    /// implementation).
+    #[inline]
+    pub fn defer(&self, f: impl FnOnce(&mut Stakker) + 'static) {
+        self.rc.deferrer.defer(f);
+    }
+
+    /// Queues a Ready call, delivered with [`Actor::apply`] when it reaches the front of the
+    /// main queue. (What `call!` expands to.)
+    #[inline]
+    pub(crate) fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        let this = self.clone();
+        self.rc.deferrer.defer(move |s| this.apply(s, f));
+    }
+
+    /// Queues a Prep call, delivered with [`Actor::apply_prep`].
+    #[inline]
+    pub(crate) fn defer_apply_prep(
+        &self,
+        f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static,
+    ) {
+        let this = self.clone();
+        self.rc.deferrer.defer(move |s| this.apply_prep(s, f));
+    }
+
+    /// Runs `f` now with the state and a context if the actor is Ready; parks it until the
+    /// actor becomes Ready if it is in Prep; drops it unrun if the actor is a zombie. If `f`
+    /// requested stop or failure, the actor terminates right after `f` returns.
+    ///
+    /// # Panics
+    ///
+    /// If `s` is not the actor's runtime; and if `f` panics (the panic passes through after
+    /// the actor has been marked failed, unless panic containment is on).
+    #[inline]
+    pub fn apply(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        s.core.check_runtime(&self.rc.deferrer, "Actor::apply");
+        match self.rc.phase.get() {
+            READY => {
+                if let Some(cause) = self.call_ready(s, f) {
+                    self.terminate(s, cause);
+                }
+            }
+            PREP => {
+                let inner = s.actor_owner.rw(&self.rc.inner);
+                if let State::Prep(ref mut parked) = inner.state {
+                    parked.push(Box::new(f));
+                }
+            }
+            _ => drop(f),
+        }
+    }
+
+    /// Runs one Ready call with panic handling; returns the stop request, if any.
+    #[inline]
+    fn call_ready<R>(
+        &self,
+        s: &mut Stakker,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>) -> R,
+    ) -> Option<StopCause> {
+        self.call_guarded(s, |state, cx| {
+            if let State::Ready(ref mut a) = state {
+                f(a, cx);
+            }
+        })
+        .and_then(|(_, cause)| cause)
+    }
+
+    /// Runs `f` with the state cell and a context, applying the panic rules of the crate docs.
+    /// Returns `None` if a panic was contained (the actor has then already failed), else
+    /// `f`'s result and the stop request.
+    #[inline]
+    fn call_guarded<R>(
+        &self,
+        s: &mut Stakker,
+        f: impl FnOnce(&mut State<A>, &mut Cx<'_, A>) -> R,
+    ) -> Option<(R, Option<StopCause>)> {
+        let Stakker {
+            core,
+            actor_owner,
+            share2_owner,
+        } = s;
+        let inner = actor_owner.rw(&self.rc.inner);
+        let mut cx = Cx::new(core, self, share2_owner);
+
+        #[cfg(feature = "std")]
+        {
+            let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+                f(&mut inner.state, &mut cx)
+            }));
+            match result {
+                Ok(r) => {
+                    let cause = cx.take_stop();
+                    Some((r, cause))
+                }
+                Err(payload) => {
+                    let contain = cx.catch_panics();
+                    drop(cx);
+                    let err = PanicError::new(Some(crate::error::payload_text(&*payload)));
+                    if contain {
+                        self.rc.phase.set(FAILING);
+                        self.terminate_failing(s, StopCause::Failed(Box::new(err)));
+                        None
+                    } else {
+                        self.begin_panic_failure(err);
+                        std::panic::resume_unwind(payload)
+                    }
+                }
+            }
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            let guard = FailOnUnwind { actor: self };
+            let r = f(&mut inner.state, &mut cx);
+            core::mem::forget(guard);
+            let cause = cx.take_stop();
+            Some((r, cause))
+        }
+    }
+
+    /// Marks the actor failed after a panic and queues its `Failed` termination, to be
+    /// carried out by the next `run`.
+    fn begin_panic_failure(&self, err: PanicError) {
+        if self.rc.phase.get() >= FAILING {
+            return;
+        }
+        self.rc.phase.set(FAILING);
+        let this = self.clone();
+        self.rc.deferrer.defer(move |s| {
+            this.terminate_failing(s, StopCause::Failed(Box::new(err)));
+        });
+    }
+
+    /// Runs `f` now if the actor is in Prep; otherwise drops `f` unrun. If `f` requested stop
+    /// or failure, the actor terminates (dropping any value returned); else `Some(v)` makes
+    /// `v` the state and runs every parked call, in order, before returning.
+    ///
+    /// # Panics
+    ///
+    /// If `s` is not the actor's runtime, and as for [`Actor::apply`].
+    pub fn apply_prep(&self, s: &mut Stakker, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A>) {
+        s.core.check_runtime(&self.rc.deferrer, "Actor::apply_prep");
+        if self.rc.phase.get() != PREP {
+            return;
+        }
+        let Some((parked, cause)) = self.call_guarded(s, |state, cx| {
+            let val = f(cx)?;
+            if cx.stop_requested() {
+                return None; // value dropped; termination below
+            }
+            let old = core::mem::replace(state, State::Ready(val));
+            match old {
+                State::Prep(parked) => Some(parked),
+                _ => None,
+            }
+        }) else {
+            return;
+        };
+        if let Some(cause) = cause {
+            self.terminate(s, cause);
+            return;
+        }
+        let Some(parked) = parked else { return };
+        self.rc.phase.set(READY);
+        let mut rest = ParkedRest {
+            actor: self,
+            calls: parked.into_iter(),
+        };
+        while let Some(call) = rest.calls.next() {
+            if let Some(cause) = self.call_ready(s, call) {
+                self.terminate(s, cause);
+            }
+            if self.rc.phase.get() != READY {
+                break;
+            }
+        }
+        // Calls left because the actor stopped are dropped by `rest`, outside every borrow.
+    }
+
+    /// Synchronous access for code outside the actor system: if the actor is Ready, runs `f`
+    /// now and returns `Some(result)` (terminating afterwards if `f` requested it); otherwise
+    /// returns `None` without running or keeping `f`.
+    ///
+    /// # Panics
+    ///
+    /// If `s` is not the actor's runtime, and as for [`Actor::apply`].
+    pub fn query<R>(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) -> R) -> Option<R> {
+        s.core.check_runtime(&self.rc.deferrer, "Actor::query");
+        if self.rc.phase.get() != READY {
+            return None;
+        }
+        let (r, cause) = self.call_guarded(s, |state, cx| match state {
+            State::Ready(a) => Some(f(a, cx)),
+            _ => None,
+        })?;
+        if let Some(cause) = cause {
+            self.terminate(s, cause);
+        }
+        r
+    }
+
+    /// Terminates the actor with `cause` (see the crate docs, "Termination"): first cause
+    /// wins; the state (or parked calls) is dropped, then the notify `Ret` gets the cause.
+    pub(crate) fn terminate(&self, s: &mut Stakker, cause: StopCause) {
+        if self.rc.phase.get() >= FAILING {
+            return; // first cause wins (a failing actor only accepts its panic failure)
+        }
+        self.finish_termination(s, cause);
+    }
+
+    /// Carries out the `Failed` termination queued for a panicking actor.
+    fn terminate_failing(&self, s: &mut Stakker, cause: StopCause) {
+        if self.rc.phase.get() == ZOMBIE {
+            return;
+        }
+        self.finish_termination(s, cause);
+    }
+
+    fn finish_termination(&self, s: &mut Stakker, cause: StopCause) {
+        self.rc.phase.set(ZOMBIE);
+        let inner = s.actor_owner.rw(&self.rc.inner);
+        let state = core::mem::replace(&mut inner.state, State::Zombie);
+        let notify = inner.notify.take();
+        // User code (the state's `Drop`, the notify handler) runs with no borrow held.
+        drop(state);
+        #[cfg(feature = "logger")]
+        crate::logging::log_actor_close(&mut s.core, self.id(), &cause);
+        if let Some(notify) = notify {
+            notify.ret(cause);
+        }
+    }
+
+    /// Macro support: the actor's deferrer.
+    #[inline]
+    pub fn access_deferrer(&self) -> &Deferrer {
+        &self.rc.deferrer
+    }
+
+    /// Macro support: returns `self`.
+    #[inline]
+    pub fn access_actor(&self) -> &Self {
+        self
+    }
+
+    /// Macro support: same as [`Actor::id`].
+    #[inline]
+    pub fn access_log_id(&self) -> LogID {
+        self.id()
+    }
+
+    /// Adds an owner (for `ActorOwn::owned` and friends).
+    #[inline]
+    fn add_owner(&self) {
+        let n = self.rc.owners.get();
+        self.rc.owners.set(n.checked_add(1).expect("ActorOwn: too many owners"));
+    }
+}
+
+/// Releases one owner; the last one queues termination with `StopCause::Dropped`.
+trait ReleaseOwner {
+    fn release_owner(self: Rc<Self>);
+}
+
+impl<A: 'static> ReleaseOwner for ActorBox<A> {
+    fn release_owner(self: Rc<Self>) {
+        let n = self.owners.get() - 1;
+        self.owners.set(n);
+        if n == 0 && self.phase.get() < FAILING {
+            let actor = Actor { rc: self };
+            let d = actor.rc.deferrer.clone();
+            d.defer(move |s| actor.terminate(s, StopCause::Dropped));
+        }
+    }
+}
+
+/// An owning reference to an actor. The actor keeps running while at least one owner exists;
+/// when the last owner is dropped, termination with [`StopCause::Dropped`] is queued.
+///
+/// Derefs to [`Actor`], so every `Actor` method works on it. It does not implement `Clone`:
+/// `own.clone()` resolves through deref and yields a non-owning `Actor`; use
+/// [`ActorOwn::owned`] for another owner.
+pub struct ActorOwn<A: 'static> {
+    actor: Actor<A>,
+}
+
+impl<A: 'static> ActorOwn<A> {
+    /// Creates an actor in Prep, with `notify` as its termination handler and `parent_id` as
+    /// its logging parent (0 if none). Normally called through [`actor!`](crate::actor) or
+    /// [`actor_new!`](crate::actor_new).
+    pub fn new(core: &mut Core, notify: Ret<StopCause>, parent_id: LogID) -> ActorOwn<A> {
+        ActorOwn {
+            actor: Actor::new(core, notify, parent_id),
+        }
+    }
+
+    /// Another owner of the same actor.
+    pub fn owned(&self) -> ActorOwn<A> {
+        self.actor.add_owner();
+        ActorOwn {
+            actor: self.actor.clone(),
+        }
+    }
+
+    /// Terminates the actor now with `StopCause::Killed(err)`; no effect on a zombie.
+    ///
+    /// # Panics
+    ///
+    /// If `s` is not the actor's runtime.
+    pub fn kill(&self, s: &mut Stakker, err: Box<dyn Error>) {
+        s.core.check_runtime(&self.rc.deferrer, "ActorOwn::kill");
+        self.actor.terminate(s, StopCause::Killed(err));
+    }
+
+    /// [`ActorOwn::kill`] with an error that displays as `err`.
+    pub fn kill_str(&self, s: &mut Stakker, err: &'static str) {
+        self.kill(s, Box::new(crate::error::StrError(err)));
+    }
+
+    /// [`ActorOwn::kill`] with an error that displays as `err`.
+    pub fn kill_string(&self, s: &mut Stakker, err: impl Into<String>) {
+        self.kill(s, Box::new(crate::error::StringError(err.into())));
+    }
+
+    /// Converts into an owner of unknown actor type.
+    pub fn anon(self) -> ActorOwnAnon {
+        ActorOwnAnon::new(self)
+    }
+}
+
+impl<A: 'static> Deref for ActorOwn<A> {
+    type Target = Actor<A>;
+    #[inline]
+    fn deref(&self) -> &Actor<A> {
+        &self.actor
+    }
+}
+
+impl<A: 'static> DerefMut for ActorOwn<A> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Actor<A> {
+        &mut self.actor
+    }
+}
+
+impl<A: 'static> Drop for ActorOwn<A> {
+    fn drop(&mut self) {
+        self.actor.rc.clone().release_owner();
+    }
+}
+
+/// An owner of an actor of unknown type. It can only be dropped, which releases the owner.
+pub struct ActorOwnAnon(Rc<dyn ReleaseOwner>);
+
+impl ActorOwnAnon {
+    /// Wraps an owner of an actor of any type.
+    pub fn new<T: 'static>(actorown: ActorOwn<T>) -> ActorOwnAnon {
+        actorown.add_owner();
+        let anon = ActorOwnAnon(actorown.rc.clone());
+        drop(actorown); // net owner count unchanged, never reaches zero in between
+        anon
+    }
+}
+
+impl Drop for ActorOwnAnon {
+    fn drop(&mut self) {
+        self.0.clone().release_owner();
+    }
+}

@@ -1,0 +1,88 @@
+//! `Deferrer` and the queues it shares with the runtime.
+
+use crate::queue::FnQueue;
+use crate::runtime::Stakker;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
+
+/// The part of a runtime reachable without `&mut Core`: its three closure queues.
+///
+/// Everything that queues work (the `Core`, `Deferrer`s, actors, `Fwd`/`Ret` handlers) holds an
+/// `Rc` of this, so there is exactly one main FIFO per runtime, and the runtime identity used to
+/// reject cross-runtime misuse is the address of this allocation.
+pub(crate) struct Shared {
+    pub(crate) main: RefCell<FnQueue<Stakker>>,
+    pub(crate) lazy: RefCell<FnQueue<Stakker>>,
+    pub(crate) idle: RefCell<FnQueue<Stakker>>,
+    /// Cleared when the `Stakker` is dropped: from then on deferred items are discarded.
+    pub(crate) alive: Cell<bool>,
+    /// Set while `Stakker::run` (or another guarded entry point) is executing.
+    pub(crate) in_run: Cell<bool>,
+    /// The task being resumed, for `Task::from_context`.
+    pub(crate) current_task: RefCell<Option<crate::task::Task>>,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Self {
+        Self {
+            main: RefCell::new(FnQueue::new()),
+            lazy: RefCell::new(FnQueue::new()),
+            idle: RefCell::new(FnQueue::new()),
+            alive: Cell::new(true),
+            in_run: Cell::new(false),
+            current_task: RefCell::new(None),
+        }
+    }
+
+    /// Queues `f` on `queue`, or drops it unrun if the runtime is gone.
+    #[inline]
+    pub(crate) fn push(
+        &self,
+        queue: &RefCell<FnQueue<Stakker>>,
+        f: impl FnOnce(&mut Stakker) + 'static,
+    ) {
+        if self.alive.get() {
+            queue.borrow_mut().push(f);
+        }
+        // else: `f` is dropped here, after no borrow is held.
+    }
+}
+
+/// A handle to one runtime's main queue, for code that has no `Core`: `Drop` handlers,
+/// `Fwd::new` closures, callbacks from other libraries.
+///
+/// Get one from [`Core::deferrer`](crate::Core::deferrer); every actor carries one
+/// ([`Actor::defer`](crate::Actor::defer)). It is one machine word. After the runtime has been
+/// dropped, [`Deferrer::defer`] still accepts closures and discards them unrun.
+///
+/// ```
+/// # use stakker_core::{Stakker, Deferrer};
+/// # use std::time::Instant;
+/// struct Guard(Deferrer);
+/// impl Drop for Guard {
+///     fn drop(&mut self) {
+///         self.0.defer(|s| s.shutdown(stakker_core::StopCause::Stopped));
+///     }
+/// }
+/// let mut s = Stakker::new(Instant::now());
+/// drop(Guard(s.deferrer()));
+/// s.run(Instant::now(), false);
+/// assert!(!s.not_shutdown());
+/// ```
+#[derive(Clone)]
+pub struct Deferrer(pub(crate) Rc<Shared>);
+
+impl Deferrer {
+    /// Queues `f` on the runtime's main queue. If the runtime has been dropped, `f` is
+    /// discarded unrun.
+    #[inline]
+    pub fn defer(&self, f: impl FnOnce(&mut Stakker) + 'static) {
+        self.0.push(&self.0.main, f);
+    }
+
+    /// Whether both handles reach the same runtime.
+    #[inline]
+    pub(crate) fn same_runtime(&self, other: &Deferrer) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}

@@ -1,0 +1,114 @@
+//! `StopCause` and the small error types the runtime creates.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::error::Error;
+use core::fmt;
+
+/// Why an actor terminated. Passed to its `Ret<StopCause>` notification.
+///
+/// ```
+/// use stakker_core::StopCause;
+/// assert_eq!(StopCause::Stopped.to_string(), "Actor stopped");
+/// assert!(!StopCause::Dropped.has_error());
+/// ```
+pub enum StopCause {
+    /// Stopped through [`Cx::stop`](crate::Cx::stop) or [`stop!`](crate::stop).
+    Stopped,
+    /// Failed through [`Cx::fail`](crate::Cx::fail) and friends, or by panicking.
+    Failed(Box<dyn Error>),
+    /// Killed through [`ActorOwn::kill`](crate::ActorOwn::kill) or [`kill!`](crate::kill).
+    Killed(Box<dyn Error>),
+    /// The last owner was dropped.
+    Dropped,
+    /// Reserved for remote actors; the runtime never produces it.
+    Lost,
+}
+
+impl StopCause {
+    /// `true` for `Failed` and `Killed`.
+    pub fn has_error(&self) -> bool {
+        matches!(self, StopCause::Failed(_) | StopCause::Killed(_))
+    }
+}
+
+impl fmt::Display for StopCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopCause::Stopped => f.write_str("Actor stopped"),
+            StopCause::Failed(e) => write!(f, "Actor failed: {e}"),
+            StopCause::Killed(e) => write!(f, "Actor was killed: {e}"),
+            StopCause::Dropped => f.write_str("Actor was dropped"),
+            StopCause::Lost => f.write_str("Lost connection to actor"),
+        }
+    }
+}
+
+impl fmt::Debug for StopCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Error displaying a fixed text (`fail_str`, `kill_str`).
+pub(crate) struct StrError(pub(crate) &'static str);
+
+/// Error displaying an owned text (`fail_string`, `kill_string`).
+pub(crate) struct StringError(pub(crate) String);
+
+macro_rules! text_error {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+        impl Error for $t {}
+    };
+}
+text_error!(StrError);
+text_error!(StringError);
+
+/// The error an actor fails with when one of its calls panics.
+pub(crate) struct PanicError(Option<String>);
+
+impl PanicError {
+    pub(crate) fn new(msg: Option<String>) -> Self {
+        PanicError(msg)
+    }
+}
+
+impl fmt::Display for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(m) => write!(f, "actor call panicked: {m}"),
+            None => f.write_str("actor call panicked"),
+        }
+    }
+}
+
+impl fmt::Debug for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Error for PanicError {}
+
+/// The text of a panic payload, if it is a `String` or `&str`.
+#[cfg(feature = "std")]
+pub(crate) fn payload_text(payload: &(dyn core::any::Any + Send)) -> String {
+    use alloc::string::ToString;
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        String::from("panic payload of unknown type")
+    }
+}

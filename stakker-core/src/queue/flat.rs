@@ -1,0 +1,265 @@
+//! Flat closure queue: closures stored in place in one buffer of 8-byte slots.
+//!
+//! # Layout
+//!
+//! The buffer is a `Vec<Slot>`, where a `Slot` is an 8-byte, 8-aligned unit of possibly
+//! uninitialised memory. Each item takes `1 + ceil(size_of::<F>() / 8)` consecutive slots:
+//!
+//! - slot 0 holds a `&'static Vtable<S>` for the closure type `F` (written as a typed
+//!   pointer, so its provenance is kept);
+//! - the following slots hold the closure value `F` itself, written with `ptr::write`.
+//!
+//! The vtable is a constant built per `F` by this module (two monomorphised functions and the
+//! item length), so nothing relies on the layout of compiler-generated trait-object vtables.
+//! Closures whose alignment exceeds 8 are boxed first and the box is stored instead, so every
+//! stored value is at most 8-aligned and every item starts on a slot boundary.
+//!
+//! # Why it is sound
+//!
+//! - Slots `head..buf.len()` hold whole live items, back to back, each starting with its
+//!   vtable; slots before `head` have been consumed and hold nothing live. Every method keeps
+//!   this invariant before it runs any user code (a closure or a `Drop`), so a panic in user
+//!   code leaves the queue consistent.
+//! - Reading an item first advances `head` past it, then moves the closure out with
+//!   `ptr::read`; the value is thereby owned exactly once, by the callee, which either calls
+//!   it (consuming it) or drops it.
+//! - Items are position independent: a slot-aligned copy of an item's slots (`append`, the
+//!   compaction in `reserve`) is a move of the closure value, after which the source slots are
+//!   treated as dead. `Slot` is a `MaybeUninit`, so copying it preserves every byte and any
+//!   pointer provenance inside.
+//! - The buffer is never reallocated while a pointer into it is live: every method that may
+//!   grow it (`push`, `append`) takes `&mut self`, and `call_next` holds no pointer into the
+//!   buffer when it calls the closure (the value has been moved to the stack by then).
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+use core::mem::{align_of, size_of, MaybeUninit};
+
+/// One 8-byte unit of queue storage.
+type Slot = MaybeUninit<u64>;
+
+const SLOT_BYTES: usize = size_of::<Slot>();
+
+/// Per-closure-type operations, one constant per `F`.
+struct Vtable<S> {
+    /// Moves the closure out of the slots at the pointer and calls it.
+    call: unsafe fn(*mut Slot, &mut S),
+    /// Moves the closure out of the slots at the pointer and drops it.
+    drop: unsafe fn(*mut Slot),
+    /// Slots used by the item, including the vtable slot.
+    slots: usize,
+}
+
+/// Builds the vtable constant for `F`.
+struct VtableFor<S, F>(PhantomData<(fn(&mut S), F)>);
+
+impl<S: 'static, F: FnOnce(&mut S) + 'static> VtableFor<S, F> {
+    const VTABLE: Vtable<S> = Vtable {
+        call: call_item::<S, F>,
+        drop: drop_item::<F>,
+        slots: 1 + size_of::<F>().div_ceil(SLOT_BYTES),
+    };
+}
+
+/// # Safety
+///
+/// `p` must point at a live `F` written by `FnQueue::push`, which the caller has already
+/// removed from the queue (so it is read exactly once).
+unsafe fn call_item<S, F: FnOnce(&mut S)>(p: *mut Slot, s: &mut S) {
+    // SAFETY: guaranteed by the caller: `p` holds a live, properly aligned `F` that nobody
+    // else will read or drop.
+    let f = unsafe { p.cast::<F>().read() };
+    f(s);
+}
+
+/// # Safety
+///
+/// As for `call_item`.
+unsafe fn drop_item<F>(p: *mut Slot) {
+    // SAFETY: guaranteed by the caller, as for `call_item`.
+    drop(unsafe { p.cast::<F>().read() });
+}
+
+/// FIFO of deferred calls, stored in place. See the module docs for the layout and why it is
+/// sound.
+pub(crate) struct FnQueue<S: 'static> {
+    buf: Vec<Slot>,
+    /// Index of the first live slot.
+    head: usize,
+    _marker: PhantomData<fn(&mut S)>,
+}
+
+impl<S: 'static> Default for FnQueue<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: 'static> FnQueue<S> {
+    /// An empty queue; allocates nothing until the first push.
+    pub(crate) const fn new() -> Self {
+        Self {
+            buf: Vec::new(),
+            head: 0,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Whether no items are waiting.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head == self.buf.len()
+    }
+
+    /// Makes room for `n` more slots at the back, reusing consumed space at the front
+    /// before growing.
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        if self.buf.capacity() - self.buf.len() < n {
+            self.reserve_slow(n);
+        }
+    }
+
+    #[cold]
+    fn reserve_slow(&mut self, n: usize) {
+        if self.head > 0 {
+            // Move the live items to the front. The consumed slots hold nothing live, so
+            // overwriting them loses nothing; `Slot` copies keep provenance.
+            self.buf.copy_within(self.head.., 0);
+            let live = self.buf.len() - self.head;
+            self.buf.truncate(live);
+            self.head = 0;
+        }
+        self.buf.reserve(n);
+    }
+
+    /// Appends `f` at the back. No allocation happens unless the buffer must grow.
+    #[inline]
+    pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&mut self, f: F) {
+        if align_of::<F>() <= align_of::<Slot>() {
+            self.push_in_place(f);
+        } else {
+            // Rare: over-aligned captures. Store a box, which is slot-aligned.
+            let boxed = Box::new(f);
+            self.push_in_place(move |s: &mut S| (*boxed)(s));
+        }
+    }
+
+    #[inline]
+    fn push_in_place<F: FnOnce(&mut S) + 'static>(&mut self, f: F) {
+        // Folded away at compile time; `push` only calls this for slot-aligned closures.
+        assert!(align_of::<F>() <= align_of::<Slot>());
+        let vtable: &'static Vtable<S> = &VtableFor::<S, F>::VTABLE;
+        let n = vtable.slots;
+        self.reserve(n);
+        let len = self.buf.len();
+        // SAFETY: `reserve` made room for `n` slots after `len`, and `n` covers the vtable
+        // slot plus `size_of::<F>()` bytes. The base pointer is 8-aligned (a `Vec<Slot>`),
+        // every item starts on a slot boundary and `F` is at most 8-aligned (asserted above),
+        // so both writes are aligned and in bounds. The slots become part of the queue only
+        // when `set_len` runs, after both values are written; nothing in between can panic.
+        unsafe {
+            let p = self.buf.as_mut_ptr().add(len);
+            p.cast::<&'static Vtable<S>>().write(vtable);
+            p.add(1).cast::<F>().write(f);
+            self.buf.set_len(len + n);
+        }
+    }
+
+    /// Appends an already boxed closure at the back.
+    #[inline]
+    pub(crate) fn push_box(&mut self, f: Box<dyn FnOnce(&mut S)>) {
+        self.push(move |s: &mut S| f(s));
+    }
+
+    /// Reads the vtable of the item at `head` and marks the item consumed.
+    ///
+    /// # Safety
+    ///
+    /// The queue must not be empty. The caller takes ownership of the item's closure and must
+    /// call or drop it through the returned vtable, using the returned pointer, before the
+    /// buffer is next modified.
+    #[inline]
+    unsafe fn take_front(&mut self) -> (&'static Vtable<S>, *mut Slot) {
+        // SAFETY: the queue is not empty (caller's promise), so `head` indexes the vtable slot
+        // of a live item, written by `push` as a `&'static Vtable<S>`.
+        unsafe {
+            let p = self.buf.as_mut_ptr().add(self.head);
+            let vtable = p.cast::<&'static Vtable<S>>().read();
+            self.head += vtable.slots;
+            (vtable, p.add(1))
+        }
+    }
+
+    /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
+    /// The item is removed before it runs, so a panic inside it leaves the queue consistent.
+    #[inline]
+    pub(crate) fn call_next(&mut self, s: &mut S) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        // SAFETY: not empty. The closure is moved onto the stack at the start of `call`,
+        // before any user code runs, and `self` stays exclusively borrowed here, so the
+        // buffer cannot change while the pointer is in use.
+        unsafe {
+            let (vtable, p) = self.take_front();
+            (vtable.call)(p, s);
+        }
+        if self.is_empty() {
+            // Everything consumed: restart at the front of the buffer. The slots hold no live
+            // values, and `Slot` needs no drop.
+            self.buf.clear();
+            self.head = 0;
+        }
+        true
+    }
+
+    /// Moves every item of `other` to the back of `self`, in order, leaving `other` empty.
+    pub(crate) fn append(&mut self, other: &mut Self) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() && self.buf.capacity() < other.buf.len() - other.head {
+            // Cheaper to take over the other buffer than to copy into a smaller one.
+            core::mem::swap(self, other);
+            return;
+        }
+        let live = other.buf.len() - other.head;
+        self.reserve(live);
+        // Copying the slots moves the items (module docs); `other` then forgets them.
+        self.buf.extend_from_slice(&other.buf[other.head..]);
+        other.buf.clear();
+        other.head = 0;
+    }
+
+    /// Releases memory beyond what `keep` slots would need, if much more is held.
+    pub(crate) fn shrink(&mut self, keep: usize) {
+        if self.buf.capacity() > keep.saturating_mul(2) {
+            if self.head > 0 {
+                self.reserve_slow(0);
+            }
+            self.buf.shrink_to(keep.max(self.buf.len()));
+        }
+    }
+
+    /// Number of slots of buffer held (for tests).
+    #[cfg(test)]
+    pub(crate) fn capacity_items(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+impl<S: 'static> Drop for FnQueue<S> {
+    fn drop(&mut self) {
+        while !self.is_empty() {
+            // SAFETY: not empty; the item is consumed before its `Drop` runs, so it is dropped
+            // exactly once. (If that `Drop` panics, the remaining items are leaked, never
+            // dropped twice.)
+            unsafe {
+                let (vtable, p) = self.take_front();
+                (vtable.drop)(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The closure queue: a FIFO of `FnOnce(&mut S)` items.
+//!
+//! Two implementations expose the same `pub(crate)` API, [`FnQueue`]:
+//!
+//! - `flat`: closures are stored in place in one growable buffer of 8-byte slots, so pushing a
+//!   call allocates nothing once the buffer has grown. This is the default.
+//! - `boxed`: a `VecDeque` of boxed closures; no unsafe code. Selected by the `no-unsafe` or
+//!   `no-unsafe-queue` features (turning either on always gives the more tolerant build).
+//!
+//! The queue knows nothing of actors or runtimes: `S` is whatever the items are called with.
+
+#[cfg(not(any(feature = "no-unsafe", feature = "no-unsafe-queue")))]
+mod flat;
+#[cfg(not(any(feature = "no-unsafe", feature = "no-unsafe-queue")))]
+pub(crate) use flat::FnQueue;
+
+#[cfg(any(feature = "no-unsafe", feature = "no-unsafe-queue"))]
+mod boxed;
+#[cfg(any(feature = "no-unsafe", feature = "no-unsafe-queue"))]
+pub(crate) use boxed::FnQueue;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,146 @@
+//! Tests shared by both queue implementations (the same file checks whichever is selected).
+
+use super::FnQueue;
+use alloc::rc::Rc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+type Log = Rc<RefCell<Vec<u32>>>;
+
+/// Drop counter captured by items, to check that every item is dropped exactly once.
+struct Tracker(Rc<RefCell<Vec<u32>>>, u32);
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        self.0.borrow_mut().push(self.1);
+    }
+}
+
+#[test]
+fn fifo_order_across_sizes_and_alignments() {
+    let mut q: FnQueue<Vec<u32>> = FnQueue::new();
+    q.push(|v: &mut Vec<u32>| v.push(0));
+    let big = [7u8; 100];
+    q.push(move |v: &mut Vec<u32>| v.push(big.iter().map(|&b| b as u32).sum()));
+    let wide = 5u128; // 16-aligned on x86_64: takes the boxed path there
+    q.push(move |v: &mut Vec<u32>| v.push(wide as u32));
+    #[repr(align(64))]
+    struct Aligned(u32);
+    let a = Aligned(9);
+    q.push(move |v: &mut Vec<u32>| {
+        assert_eq!(&a as *const Aligned as usize % 64, 0);
+        v.push(a.0)
+    });
+    let s = alloc::string::String::from("x");
+    q.push(move |v: &mut Vec<u32>| v.push(s.len() as u32));
+    let mut out = Vec::new();
+    while q.call_next(&mut out) {}
+    assert_eq!(out, vec![0, 700, 5, 9, 1]);
+    assert!(q.is_empty());
+}
+
+#[test]
+fn items_pushed_while_running_are_appended() {
+    // Items cannot push into the queue they run from (it is borrowed), so a runtime moves
+    // pushes made meanwhile to the back with `append`: check that keeps order.
+    let mut a: FnQueue<Vec<u32>> = FnQueue::new();
+    let mut b: FnQueue<Vec<u32>> = FnQueue::new();
+    for i in 0..10 {
+        a.push(move |v: &mut Vec<u32>| v.push(i));
+    }
+    for i in 10..20 {
+        b.push(move |v: &mut Vec<u32>| v.push(i));
+    }
+    let mut out = Vec::new();
+    for _ in 0..5 {
+        assert!(a.call_next(&mut out));
+    }
+    a.append(&mut b);
+    assert!(b.is_empty());
+    while a.call_next(&mut out) {}
+    assert_eq!(out, (0..20).collect::<Vec<_>>());
+}
+
+#[test]
+fn append_into_empty_takes_other() {
+    let mut a: FnQueue<Vec<u32>> = FnQueue::new();
+    let mut b: FnQueue<Vec<u32>> = FnQueue::new();
+    b.push(|v: &mut Vec<u32>| v.push(1));
+    a.append(&mut b);
+    let mut out = Vec::new();
+    while a.call_next(&mut out) {}
+    assert!(!b.call_next(&mut out));
+    assert_eq!(out, vec![1]);
+}
+
+#[test]
+fn unrun_items_are_dropped_once() {
+    let log: Log = Rc::default();
+    {
+        let mut q: FnQueue<()> = FnQueue::new();
+        for i in 0..50 {
+            let t = Tracker(log.clone(), i);
+            q.push(move |_: &mut ()| drop(t));
+        }
+        // Run some, leave the rest for Drop.
+        for _ in 0..20 {
+            q.call_next(&mut ());
+        }
+        assert_eq!(log.borrow().len(), 20);
+    }
+    assert_eq!(*log.borrow(), (0..50).collect::<Vec<_>>());
+}
+
+#[test]
+fn panic_in_item_leaves_queue_consistent() {
+    extern crate std;
+    let mut q: FnQueue<Vec<u32>> = FnQueue::new();
+    q.push(|v: &mut Vec<u32>| v.push(1));
+    q.push(|_: &mut Vec<u32>| panic!("boom"));
+    q.push(|v: &mut Vec<u32>| v.push(3));
+    let mut out = Vec::new();
+    let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        while q.call_next(&mut out) {}
+    }));
+    assert!(r.is_err());
+    while q.call_next(&mut out) {}
+    assert_eq!(out, vec![1, 3]);
+}
+
+#[test]
+fn buffer_is_reused_once_warm() {
+    let mut q: FnQueue<u64> = FnQueue::new();
+    let mut total = 0u64;
+    for round in 0..3u64 {
+        for i in 0..1000u64 {
+            q.push(move |t: &mut u64| *t += i + round);
+        }
+        while q.call_next(&mut total) {}
+    }
+    let cap = q.capacity_items();
+    for i in 0..1000u64 {
+        q.push(move |t: &mut u64| *t += i);
+    }
+    assert_eq!(q.capacity_items(), cap, "no growth once warm");
+    while q.call_next(&mut total) {}
+    assert_eq!(total, 3 * 499_500 + 1000 + 2000 + 499_500);
+    q.shrink(16);
+    assert!(q.capacity_items() <= 32);
+}
+
+#[test]
+fn interleaved_push_and_pop_compacts() {
+    // Idle-queue pattern: pop one, push one, many times; capacity must stay bounded.
+    let mut q: FnQueue<Vec<u32>> = FnQueue::new();
+    for i in 0..4 {
+        q.push(move |v: &mut Vec<u32>| v.push(i));
+    }
+    let mut out = Vec::new();
+    for i in 4..10_000 {
+        assert!(q.call_next(&mut out));
+        q.push(move |v: &mut Vec<u32>| v.push(i));
+    }
+    while q.call_next(&mut out) {}
+    assert_eq!(out, (0..10_000).collect::<Vec<_>>());
+    assert!(q.capacity_items() < 1000);
+}

@@ -1,0 +1,104 @@
+//! `Ret`: a one-shot reply sink that always gets an answer.
+
+use crate::actor::Actor;
+use crate::cx::Cx;
+use alloc::boxed::Box;
+use alloc::string::String;
+
+/// A one-shot reply sink, consumed by use. Its handler runs exactly once: with `Some(msg)`
+/// when used, or with `None` when dropped unused (only `mem::forget` prevents that). Two
+/// machine words.
+///
+/// Usually made with [`ret_to!`](crate::ret_to) and friends and used with
+/// [`ret!`](crate::ret).
+///
+/// ```
+/// use stakker_core::{ret, Ret};
+/// use std::{cell::RefCell, rc::Rc};
+/// let got = Rc::new(RefCell::new(Vec::new()));
+/// let (g1, g2) = (got.clone(), got.clone());
+/// let answered: Ret<u32> = Ret::new(move |m| g1.borrow_mut().push(m));
+/// let dropped: Ret<u32> = Ret::new(move |m| g2.borrow_mut().push(m));
+/// ret!([answered], 7);
+/// drop(dropped);
+/// assert_eq!(*got.borrow(), vec![Some(7), None]);
+/// ```
+pub struct Ret<M: 'static>(Option<Box<dyn FnOnce(Option<M>)>>);
+
+impl<M: 'static> Ret<M> {
+    /// Runs the handler with `Some(msg)`, synchronously.
+    #[inline]
+    pub fn ret(mut self, msg: M) {
+        if let Some(f) = self.0.take() {
+            f(Some(msg));
+        }
+    }
+
+    /// A `Ret` whose handler is `f`.
+    #[inline]
+    pub fn new(f: impl FnOnce(Option<M>) + 'static) -> Ret<M> {
+        Ret(Some(Box::new(f)))
+    }
+
+    /// Use or drop queues one Ready call delivering `Some(msg)` or `None`.
+    #[inline]
+    pub fn to_actor<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>, Option<M>) + 'static,
+    ) -> Ret<M> {
+        Ret::new(move |m| actor.defer_apply(move |a, cx| f(a, cx, m)))
+    }
+
+    /// Use or drop queues one Prep call delivering `Some(msg)` or `None`.
+    #[inline]
+    pub fn to_actor_prep<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut Cx<'_, A>, Option<M>) -> Option<A> + 'static,
+    ) -> Ret<M> {
+        Ret::new(move |m| actor.defer_apply_prep(move |cx| f(cx, m)))
+    }
+
+    /// Use queues a Ready call with the message; dropping it does nothing.
+    #[inline]
+    pub fn some_to_actor<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>, M) + 'static,
+    ) -> Ret<M> {
+        Ret::new(move |m| {
+            if let Some(m) = m {
+                actor.defer_apply(move |a, cx| f(a, cx, m));
+            }
+        })
+    }
+
+    /// Use queues a Prep call with the message; dropping it does nothing.
+    #[inline]
+    pub fn some_to_actor_prep<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut Cx<'_, A>, M) -> Option<A> + 'static,
+    ) -> Ret<M> {
+        Ret::new(move |m| {
+            if let Some(m) = m {
+                actor.defer_apply_prep(move |cx| f(cx, m));
+            }
+        })
+    }
+
+    /// A `Ret` that panics with `msg` if a message is sent; dropping it unused does not panic.
+    pub fn panic(msg: impl Into<String>) -> Ret<M> {
+        let msg: String = msg.into();
+        Ret::new(move |m| {
+            if m.is_some() {
+                panic!("{}", msg);
+            }
+        })
+    }
+}
+
+impl<M: 'static> Drop for Ret<M> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f(None);
+        }
+    }
+}

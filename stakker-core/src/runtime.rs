@@ -1,0 +1,446 @@
+//! `Stakker` (the host loop's view of the runtime) and `Core` (the part actors may use).
+
+use crate::deferrer::{Deferrer, Shared};
+use crate::queue::FnQueue;
+use crate::time::{Duration, Instant};
+use crate::timer::TimerStore;
+use crate::StopCause;
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use core::any::{Any, TypeId};
+use core::cell::RefCell;
+use core::ops::{Deref, DerefMut};
+use qcell::{QCellOwner, QCellOwnerID};
+
+/// The part of the runtime that actor code may use, reached through `&mut Stakker` or
+/// `&mut Cx` (both deref to it): the clock, the queues, timers, the anymap, shutdown, shares
+/// and handles. Not constructible by users.
+pub struct Core {
+    pub(crate) deferrer: Deferrer,
+    now: Instant,
+    start: Instant,
+    pub(crate) timers: TimerStore,
+    /// Owner of every `Share` cell of this runtime.
+    pub(crate) share_owner: QCellOwner,
+    /// ID of `Stakker::actor_owner`, for creating actor and task cells.
+    pub(crate) actor_owner_id: QCellOwnerID,
+    /// ID of `Stakker::share2_owner`, for creating `Share2` cells.
+    pub(crate) share2_owner_id: QCellOwnerID,
+    anymap: BTreeMap<TypeId, Box<dyn Any>>,
+    shutdown: Option<StopCause>,
+    /// Buffer swapped with the main queue each batch, so running allocates nothing once warm.
+    spare: FnQueue<Stakker>,
+    #[cfg(feature = "std")]
+    systime: Option<std::time::SystemTime>,
+    #[cfg(feature = "std")]
+    pub(crate) catch_panics: bool,
+}
+
+/// The runtime as seen by the host loop: it owns every queue, the timers and the right to touch
+/// actor state. Derefs to [`Core`].
+///
+/// The host loop calls [`Stakker::run`] with the current time, then asks
+/// [`Stakker::next_wait_max`] how long it may sleep (see the adapter contract in the crate
+/// docs). Any number of runtimes may exist in one thread or process.
+///
+/// ```
+/// use stakker_core::{Stakker, call};
+/// use std::time::Instant;
+/// let mut s = Stakker::new(Instant::now());
+/// let log = std::rc::Rc::new(std::cell::Cell::new(0));
+/// let l = log.clone();
+/// call!([s], move |_s| l.set(l.get() + 1));
+/// s.run(Instant::now(), false);
+/// assert_eq!(log.get(), 1);
+/// ```
+pub struct Stakker {
+    pub(crate) core: Core,
+    /// Owner of every actor state cell and task cell of this runtime. Kept outside `Core` so
+    /// that an actor's state and `&mut Core` can be borrowed together.
+    pub(crate) actor_owner: QCellOwner,
+    /// Owner of every `Share2` cell, lent to `Cx` during actor calls.
+    pub(crate) share2_owner: QCellOwner,
+}
+
+impl Deref for Stakker {
+    type Target = Core;
+    #[inline]
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl DerefMut for Stakker {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+}
+
+/// Queue buffers larger than twice this many 8-byte slots are trimmed after a `run`.
+const SHRINK_KEEP_SLOTS: usize = 64 * 1024;
+
+/// Restores the rest of a detached batch to the front of its queue if a panic unwinds
+/// through the loop that runs it, so no pending item is lost or reordered.
+struct BatchGuard<'a> {
+    batch: FnQueue<Stakker>,
+    queue: &'a RefCell<FnQueue<Stakker>>,
+}
+
+impl BatchGuard<'_> {
+    /// Ends the guard normally, handing back the (emptied) batch buffer for reuse.
+    fn finish(mut self) -> FnQueue<Stakker> {
+        let batch = core::mem::take(&mut self.batch);
+        core::mem::forget(self);
+        batch
+    }
+}
+
+impl Drop for BatchGuard<'_> {
+    fn drop(&mut self) {
+        // Rest of the batch first, then whatever was queued while it ran.
+        let mut q = self.queue.borrow_mut();
+        self.batch.append(&mut q);
+        core::mem::swap(&mut *q, &mut self.batch);
+    }
+}
+
+/// Clears the re-entrancy flag however `run` exits.
+struct RunFlag<'a>(&'a Shared);
+
+impl<'a> RunFlag<'a> {
+    #[track_caller]
+    fn enter(shared: &'a Shared, api: &str) -> Self {
+        if shared.in_run.replace(true) {
+            panic!("{api}: called from inside an item that Stakker::run is executing; re-entrant run is not allowed");
+        }
+        RunFlag(shared)
+    }
+}
+
+impl Drop for RunFlag<'_> {
+    fn drop(&mut self) {
+        self.0.in_run.set(false);
+    }
+}
+
+impl Stakker {
+    /// Creates an idle runtime whose current time and start instant are both `now`.
+    pub fn new(now: impl Into<Instant>) -> Stakker {
+        let now = now.into();
+        let actor_owner = QCellOwner::new();
+        let share2_owner = QCellOwner::new();
+        Stakker {
+            core: Core {
+                deferrer: Deferrer(Rc::new(Shared::new())),
+                now,
+                start: now,
+                timers: TimerStore::new(),
+                share_owner: QCellOwner::new(),
+                actor_owner_id: actor_owner.id(),
+                share2_owner_id: share2_owner.id(),
+                anymap: BTreeMap::new(),
+                shutdown: None,
+                spare: FnQueue::new(),
+                #[cfg(feature = "std")]
+                systime: None,
+                #[cfg(feature = "std")]
+                catch_panics: false,
+            },
+            actor_owner,
+            share2_owner,
+        }
+    }
+
+    /// Runs one step of the runtime (see the crate docs, "One step"): if `idle` is true, first
+    /// runs the oldest idle item; then advances time to `now` (ignored if not later than
+    /// [`Core::now`]), moves due timers to the main queue in due-time order, and runs the main
+    /// and lazy queues until both are empty. Returns whether idle items remain.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside an item that `run` is executing, and whenever an item panics
+    /// (the panic passes through; every other pending item stays pending, in order).
+    pub fn run(&mut self, now: impl Into<Instant>, idle: bool) -> bool {
+        let now = now.into();
+        let shared = self.core.deferrer.0.clone();
+        let _flag = RunFlag::enter(&shared, "Stakker::run");
+
+        if idle {
+            let one = core::mem::take(&mut *shared.idle.borrow_mut());
+            let mut guard = BatchGuard {
+                batch: one,
+                queue: &shared.idle,
+            };
+            guard.batch.call_next(self);
+            // Dropping the guard puts the other idle items back ahead of any queued meanwhile.
+        }
+
+        if now > self.core.now {
+            self.core.now = now;
+            self.core.timers.expire(now, &shared);
+        }
+
+        loop {
+            self.run_queue(&shared.main, false);
+            if shared.lazy.borrow().is_empty() {
+                break;
+            }
+            self.run_queue(&shared.lazy, true);
+        }
+        // Give back memory after a burst (only queues grown past 1 MiB are trimmed).
+        self.core.spare.shrink(SHRINK_KEEP_SLOTS);
+        let idle_left = !shared.idle.borrow().is_empty();
+        idle_left
+    }
+
+    /// Runs `queue` until it is empty, batch by batch, or (`once`) runs just the batch it holds
+    /// now: the lazy queue's later items go to a fresh queue and wait for the next round.
+    #[inline]
+    fn run_queue(&mut self, queue: &RefCell<FnQueue<Stakker>>, once: bool) {
+        loop {
+            let batch = {
+                let mut q = queue.borrow_mut();
+                if q.is_empty() {
+                    return;
+                }
+                core::mem::replace(&mut *q, core::mem::take(&mut self.core.spare))
+            };
+            let mut guard = BatchGuard { batch, queue };
+            while guard.batch.call_next(self) {}
+            self.core.spare = guard.finish();
+            if once {
+                return;
+            }
+        }
+    }
+
+    /// Returns the instant at which [`Stakker::run`] next has timer work, or `None` if no
+    /// timers exist. Never later than the (rounded) due time of the earliest pending timer.
+    pub fn next_expiry(&mut self) -> Option<Instant> {
+        self.core.timers.next_expiry()
+    }
+
+    /// [`Stakker::next_expiry`] minus `now`, saturating at zero; `None` if there are no
+    /// timers.
+    pub fn next_wait(&mut self, now: impl Into<Instant>) -> Option<Duration> {
+        let now = now.into();
+        self.next_expiry().map(|t| t.saturating_duration_since(now))
+    }
+
+    /// How long the host may wait before calling [`Stakker::run`] again: zero if `pending`
+    /// (idle items or held-back I/O events are waiting); else the time to the next timer
+    /// capped at `maxdur`, or `maxdur` if there are no timers.
+    pub fn next_wait_max(
+        &mut self,
+        now: impl Into<Instant>,
+        maxdur: Duration,
+        pending: bool,
+    ) -> Duration {
+        if pending {
+            return Duration::ZERO;
+        }
+        match self.next_wait(now) {
+            Some(wait) => wait.min(maxdur),
+            None => maxdur,
+        }
+    }
+
+    /// Sets the value [`Core::systime`] returns from now on (`Some`), for virtual-time hosts,
+    /// or makes it read the system clock again (`None`).
+    #[cfg(feature = "std")]
+    pub fn set_systime(&mut self, systime: Option<std::time::SystemTime>) {
+        self.core.systime = systime;
+    }
+
+    /// Contains panics at the actor-call boundary when `on` is true: a panic inside an actor
+    /// method, Prep method, inline closure or `query` closure fails that actor at once
+    /// (`StopCause::Failed` with the panic message) and `run` carries on. Panics outside actor
+    /// calls still propagate. Default: off, so panics reach the caller of `run`.
+    #[cfg(feature = "std")]
+    pub fn set_catch_panics(&mut self, on: bool) {
+        self.core.catch_panics = on;
+    }
+
+    /// Drops `Stakker` contents in the order the crate docs give: main-queue items are dropped
+    /// unrun, repeatedly (dropping them may queue more), with a bound.
+    fn discard_queues(&mut self) {
+        let shared = self.core.deferrer.0.clone();
+        for _ in 0..64 {
+            let main = core::mem::take(&mut *shared.main.borrow_mut());
+            if main.is_empty() {
+                break;
+            }
+            drop(main);
+        }
+        shared.alive.set(false);
+        for q in [&shared.main, &shared.lazy, &shared.idle] {
+            let items = core::mem::take(&mut *q.borrow_mut());
+            drop(items);
+        }
+        let timers = core::mem::replace(&mut self.core.timers, TimerStore::new());
+        drop(timers);
+        let task = shared.current_task.borrow_mut().take();
+        drop(task);
+    }
+}
+
+impl Drop for Stakker {
+    fn drop(&mut self) {
+        self.discard_queues();
+        // Anything deferred by the drops above was discarded; the lazy and idle queues may
+        // have received items before `alive` was cleared.
+        let shared = self.core.deferrer.0.clone();
+        for q in [&shared.main, &shared.lazy, &shared.idle] {
+            let items = core::mem::take(&mut *q.borrow_mut());
+            drop(items);
+        }
+    }
+}
+
+impl Core {
+    /// The runtime's current time: the greatest `now` given so far to [`Stakker::run`] (or
+    /// to [`Stakker::new`]). Actors use it instead of reading a clock.
+    #[inline]
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The `now` passed to [`Stakker::new`].
+    #[inline]
+    pub fn start_instant(&self) -> Instant {
+        self.start
+    }
+
+    /// The wall-clock time set by [`Stakker::set_systime`], or `SystemTime::now()` if none is
+    /// set. For display and persistence, not for measuring intervals.
+    #[cfg(feature = "std")]
+    pub fn systime(&self) -> std::time::SystemTime {
+        self.systime.unwrap_or_else(std::time::SystemTime::now)
+    }
+
+    /// Queues `f` on the main queue.
+    #[inline]
+    pub fn defer(&mut self, f: impl FnOnce(&mut Stakker) + 'static) {
+        self.deferrer.defer(f);
+    }
+
+    /// Queues `f` on the lazy queue, which runs only when the main queue is empty; used to
+    /// batch work such as flushing.
+    #[inline]
+    pub fn lazy(&mut self, f: impl FnOnce(&mut Stakker) + 'static) {
+        let shared = &self.deferrer.0;
+        shared.push(&shared.lazy, f);
+    }
+
+    /// Queues `f` on the idle queue, which runs one item per `run(_, true)`, i.e. only when
+    /// the host found nothing else to do; used for backpressure.
+    #[inline]
+    pub fn idle(&mut self, f: impl FnOnce(&mut Stakker) + 'static) {
+        let shared = &self.deferrer.0;
+        shared.push(&shared.idle, f);
+    }
+
+    /// A handle that queues onto this runtime's main queue without needing `Core`.
+    #[inline]
+    pub fn deferrer(&self) -> Deferrer {
+        self.deferrer.clone()
+    }
+
+    /// Stores `val`, replacing any value of the same type. For environment handles such as
+    /// the I/O poll an adapter drives the runtime with.
+    pub fn anymap_set<T: Clone + 'static>(&mut self, val: T) {
+        self.anymap.insert(TypeId::of::<T>(), Box::new(val));
+    }
+
+    /// Removes the value of type `T`, if present.
+    pub fn anymap_unset<T: Clone + 'static>(&mut self) {
+        self.anymap.remove(&TypeId::of::<T>());
+    }
+
+    /// Returns a clone of the value of type `T`.
+    ///
+    /// # Panics
+    ///
+    /// If no value of type `T` is stored; the message names the type.
+    #[track_caller]
+    pub fn anymap_get<T: Clone + 'static>(&mut self) -> T {
+        match self.anymap_try_get() {
+            Some(v) => v,
+            None => panic!(
+                "Core::anymap_get: no value of type {} is stored in the anymap",
+                core::any::type_name::<T>()
+            ),
+        }
+    }
+
+    /// Returns a clone of the value of type `T`, or `None` if absent.
+    pub fn anymap_try_get<T: Clone + 'static>(&mut self) -> Option<T> {
+        self.anymap
+            .get(&TypeId::of::<T>())
+            .and_then(|b| b.downcast_ref::<T>())
+            .cloned()
+    }
+
+    /// Records a request for the host loop to stop, replacing any cause already recorded.
+    /// The runtime itself keeps working.
+    pub fn shutdown(&mut self, cause: StopCause) {
+        self.shutdown = Some(cause);
+    }
+
+    /// `true` while no shutdown cause is recorded.
+    pub fn not_shutdown(&self) -> bool {
+        self.shutdown.is_none()
+    }
+
+    /// Takes the recorded shutdown cause, clearing it.
+    pub fn shutdown_reason(&mut self) -> Option<StopCause> {
+        self.shutdown.take()
+    }
+
+    /// Macro support: returns `self`.
+    #[inline]
+    pub fn access_core(&mut self) -> &mut Core {
+        self
+    }
+
+    /// Macro support: this runtime's deferrer.
+    #[inline]
+    pub fn access_deferrer(&self) -> &Deferrer {
+        &self.deferrer
+    }
+
+    /// Macro support: always 0 (a bare `Core` is not inside an actor).
+    #[inline]
+    pub fn access_log_id(&self) -> crate::LogID {
+        0
+    }
+
+    /// Panics unless `d` belongs to this runtime.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn check_runtime(&self, d: &Deferrer, api: &str) {
+        if !self.deferrer.same_runtime(d) {
+            wrong_runtime(api);
+        }
+    }
+
+    /// The time a timer set now for `expiry` is due: never at or before `now` (timers never
+    /// fire in the run that added them).
+    #[inline]
+    pub(crate) fn timer_due(&self, expiry: Instant) -> Instant {
+        if expiry > self.now {
+            expiry
+        } else {
+            self.now.saturating_add(Duration::from_nanos(1))
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn wrong_runtime(api: &str) -> ! {
+    panic!("{api}: the object belongs to a different runtime (Stakker) than the one passed in");
+}

@@ -1,0 +1,1 @@
+//! stakker-mio: drives a stakker runtime from a mio poll loop (in progress).

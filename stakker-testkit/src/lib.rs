@@ -1,0 +1,1 @@
+//! stakker-testkit (in progress).

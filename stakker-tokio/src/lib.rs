@@ -1,0 +1,1 @@
+//! stakker-tokio (in progress).
