@@ -166,17 +166,20 @@ impl<A: 'static> Actor<A> {
         self.rc.deferrer.defer(f);
     }
 
-    /// Queues a Ready call, delivered with [`Actor::apply`] when it reaches the front of the
-    /// main queue. (What `call!` expands to.)
+    /// Macro support: queues a Ready call on the actor's own runtime, delivered with
+    /// [`Actor::apply`] when it reaches the front of the main queue.
+    #[doc(hidden)]
     #[inline]
-    pub(crate) fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+    pub fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
         let this = self.clone();
         self.rc.deferrer.defer(move |s| this.apply(s, f));
     }
 
-    /// Queues a Prep call, delivered with [`Actor::apply_prep`].
+    /// Macro support: queues a Prep call on the actor's own runtime, delivered with
+    /// [`Actor::apply_prep`].
+    #[doc(hidden)]
     #[inline]
-    pub(crate) fn defer_apply_prep(
+    pub fn defer_apply_prep(
         &self,
         f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static,
     ) {
