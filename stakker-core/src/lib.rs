@@ -101,6 +101,7 @@ mod deferrer;
 mod error;
 mod fwd;
 pub mod log;
+mod logging;
 mod macros;
 mod queue;
 mod ret;

@@ -35,6 +35,8 @@ pub struct Core {
     systime: Option<std::time::SystemTime>,
     #[cfg(feature = "std")]
     pub(crate) catch_panics: bool,
+    #[cfg_attr(not(feature = "logger"), allow(dead_code))]
+    pub(crate) log: crate::logging::LogState,
 }
 
 /// The runtime as seen by the host loop: it owns every queue, the timers and the right to touch
@@ -147,6 +149,7 @@ impl Stakker {
                 systime: None,
                 #[cfg(feature = "std")]
                 catch_panics: false,
+                log: Default::default(),
             },
             actor_owner,
             share2_owner,
