@@ -100,6 +100,7 @@ mod cx;
 mod deferrer;
 mod error;
 mod fwd;
+pub mod host;
 pub mod log;
 mod logging;
 mod macros;
@@ -108,6 +109,7 @@ mod ret;
 mod runtime;
 mod share;
 mod slab;
+pub mod sync;
 pub mod task;
 pub mod time;
 mod timer;
@@ -123,6 +125,8 @@ pub use ret::Ret;
 pub use runtime::{Core, Stakker};
 pub use share::{Share, Share2, Share2Weak, ShareWeak};
 pub use slab::{aux, ActorOwnSlab};
+#[doc(hidden)]
+pub use sync::Waker;
 pub use timer::{FixedTimerKey, MaxTimerKey, MinTimerKey};
 
 /// Re-exports used by macro expansions. Not part of the public API.

@@ -102,3 +102,61 @@ impl<M: 'static> Drop for Ret<M> {
         }
     }
 }
+
+/// A `Ret` with a deadline: see [`Ret::with_timeout`].
+struct Deadline<M: 'static> {
+    inner: Option<Ret<M>>,
+    timer: crate::FixedTimerKey,
+}
+
+impl<M: 'static> Ret<M> {
+    /// Wraps `ret` so that it answers `None` at `core.now() + dur` if nothing was sent by
+    /// then. A later answer is dropped; an answer in time (or dropping the returned `Ret`)
+    /// cancels the timer.
+    ///
+    /// ```
+    /// use stakker_core::{ret, Ret, Stakker};
+    /// use stakker_core::time::{Duration, Instant};
+    /// use std::{cell::RefCell, rc::Rc};
+    ///
+    /// let t0 = Instant::from_secs(1);
+    /// let mut s = Stakker::new(t0);
+    /// let got = Rc::new(RefCell::new(Vec::new()));
+    /// let g = got.clone();
+    /// let r = Ret::with_timeout(&mut s, Duration::from_secs(5), Ret::new(move |m: Option<u8>| {
+    ///     g.borrow_mut().push(m)
+    /// }));
+    /// s.run(t0 + Duration::from_secs(6), false); // the deadline passes
+    /// ret!([r], 1); // too late: dropped
+    /// assert_eq!(*got.borrow(), vec![None]);
+    /// ```
+    pub fn with_timeout(core: &mut crate::Core, dur: crate::time::Duration, ret: Ret<M>) -> Ret<M> {
+        let slot = alloc::rc::Rc::new(core::cell::RefCell::new(Deadline {
+            inner: Some(ret),
+            timer: crate::FixedTimerKey::default(),
+        }));
+        let on_timeout = slot.clone();
+        let key = core.after(dur, move |_| {
+            let inner = on_timeout.borrow_mut().inner.take();
+            drop(inner); // reports `None`
+        });
+        slot.borrow_mut().timer = key;
+        let deferrer = core.deferrer();
+        Ret::new(move |m: Option<M>| {
+            let (inner, key) = {
+                let mut d = slot.borrow_mut();
+                (d.inner.take(), d.timer)
+            };
+            if let Some(inner) = inner {
+                // Answered (or dropped) first: free the timer, then pass the answer on.
+                deferrer.defer(move |s| {
+                    s.timer_del(key);
+                });
+                match m {
+                    Some(m) => inner.ret(m),
+                    None => drop(inner),
+                }
+            }
+        })
+    }
+}

@@ -37,6 +37,8 @@ pub struct Core {
     pub(crate) catch_panics: bool,
     #[cfg_attr(not(feature = "logger"), allow(dead_code))]
     pub(crate) log: crate::logging::LogState,
+    /// Wake handlers and the link to the host's poll waker.
+    pub(crate) wake: crate::sync::WakeState,
 }
 
 /// The runtime as seen by the host loop: it owns every queue, the timers and the right to touch
@@ -150,6 +152,7 @@ impl Stakker {
                 #[cfg(feature = "std")]
                 catch_panics: false,
                 log: Default::default(),
+                wake: Default::default(),
             },
             actor_owner,
             share2_owner,
