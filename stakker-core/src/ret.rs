@@ -34,6 +34,12 @@ impl<M: 'static> Ret<M> {
         }
     }
 
+    /// A `Ret` with no handler: using or dropping it does nothing.
+    #[inline]
+    pub(crate) fn empty() -> Ret<M> {
+        Ret(None)
+    }
+
     /// A `Ret` whose handler is `f`.
     #[inline]
     pub fn new(f: impl FnOnce(Option<M>) + 'static) -> Ret<M> {

@@ -6,7 +6,6 @@ use crate::error::PanicError;
 use crate::runtime::{Core, Stakker};
 use crate::{LogID, Ret, StopCause};
 use alloc::boxed::Box;
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
@@ -14,16 +13,28 @@ use core::error::Error;
 use core::ops::{Deref, DerefMut};
 use qcell::QCell;
 
+#[cfg(not(feature = "no-unsafe"))]
+mod rc_fast;
+#[cfg(not(feature = "no-unsafe"))]
+use rc_fast::ActorRc;
+#[cfg(feature = "no-unsafe")]
+mod rc_safe;
+#[cfg(feature = "no-unsafe")]
+use rc_safe::ActorRc;
+
 /// A Ready call parked on a Prep actor until it becomes Ready.
 type Parked<A> = Box<dyn FnOnce(&mut A, &mut Cx<'_, A>)>;
 
-/// Lifecycle phase, readable without the runtime (for `is_zombie`).
-const PREP: u8 = 0;
-const READY: u8 = 1;
+/// Lifecycle phase, readable without the runtime (for `is_zombie`). Kept in the top two bits
+/// of `ActorBox::word`; the owner count is in the other 30.
+const PREP: u32 = 0;
+const READY: u32 = 1;
 /// A call panicked: calls are dropped, and the queued `Failed` termination is the only one
 /// still accepted.
-const FAILING: u8 = 2;
-const ZOMBIE: u8 = 3;
+const FAILING: u32 = 2;
+const ZOMBIE: u32 = 3;
+const PHASE_SHIFT: u32 = 30;
+const OWNERS_MASK: u32 = (1 << PHASE_SHIFT) - 1;
 
 /// What the state cell holds in each phase.
 enum State<A: 'static> {
@@ -35,14 +46,12 @@ enum State<A: 'static> {
 /// Everything guarded by the runtime's actor owner.
 struct Inner<A: 'static> {
     state: State<A>,
-    notify: Option<Ret<StopCause>>,
+    /// Taken (left empty) at termination.
+    notify: Ret<StopCause>,
 }
 
 /// The shared allocation behind every reference to one actor.
 pub(crate) struct ActorBox<A: 'static> {
-    phase: Cell<u8>,
-    /// Number of `ActorOwn`/`ActorOwnAnon` owners.
-    owners: Cell<u32>,
     deferrer: Deferrer,
     #[cfg(feature = "logger")]
     id: LogID,
@@ -73,7 +82,7 @@ pub(crate) struct ActorBox<A: 'static> {
 /// assert_eq!(counter.query(&mut s, |this, _| this.0), Some(3));
 /// ```
 pub struct Actor<A: 'static> {
-    rc: Rc<ActorBox<A>>,
+    rc: ActorRc<ActorBox<A>>,
 }
 
 impl<A: 'static> Clone for Actor<A> {
@@ -82,6 +91,30 @@ impl<A: 'static> Clone for Actor<A> {
         Actor {
             rc: self.rc.clone(),
         }
+    }
+}
+
+/// The phase (top two bits) and number of `ActorOwn` owners (the rest) live in the reference
+/// count's spare word, so an actor stays small.
+impl<A: 'static> ActorRc<ActorBox<A>> {
+    #[inline]
+    fn phase(&self) -> u32 {
+        self.word().get() >> PHASE_SHIFT
+    }
+    #[inline]
+    fn set_phase(&self, phase: u32) {
+        let w = self.word();
+        w.set((w.get() & OWNERS_MASK) | (phase << PHASE_SHIFT));
+    }
+    #[inline]
+    fn owners(&self) -> u32 {
+        self.word().get() & OWNERS_MASK
+    }
+    #[inline]
+    fn set_owners(&self, n: u32) {
+        assert!(n <= OWNERS_MASK, "ActorOwn: too many owners of one actor");
+        let w = self.word();
+        w.set((w.get() & !OWNERS_MASK) | n);
     }
 }
 
@@ -110,7 +143,7 @@ struct ParkedRest<'a, A: 'static> {
 
 impl<A: 'static> Drop for ParkedRest<'_, A> {
     fn drop(&mut self) {
-        if self.calls.len() > 0 && self.actor.rc.phase.get() == FAILING {
+        if self.calls.len() > 0 && self.actor.rc.phase() == FAILING {
             let calls = core::mem::replace(&mut self.calls, Vec::new().into_iter());
             self.actor.defer(move |_| drop(calls));
         }
@@ -122,20 +155,21 @@ impl<A: 'static> Actor<A> {
         #[cfg(feature = "logger")]
         let id = core.log_span_open(core::any::type_name::<A>(), _parent_id, |_| {});
         Actor {
-            rc: Rc::new(ActorBox {
-                phase: Cell::new(PREP),
-                owners: Cell::new(1),
-                deferrer: core.deferrer.clone(),
-                #[cfg(feature = "logger")]
-                id,
-                inner: QCell::new(
-                    core.actor_owner_id,
-                    Inner {
-                        state: State::Prep(Vec::new()),
-                        notify: Some(notify),
-                    },
-                ),
-            }),
+            rc: ActorRc::new(
+                (PREP << PHASE_SHIFT) | 1,
+                ActorBox {
+                    deferrer: core.deferrer.clone(),
+                    #[cfg(feature = "logger")]
+                    id,
+                    inner: QCell::new(
+                        core.actor_owner_id,
+                        Inner {
+                            state: State::Prep(Vec::new()),
+                            notify,
+                        },
+                    ),
+                },
+            ),
         }
     }
 
@@ -143,7 +177,7 @@ impl<A: 'static> Actor<A> {
     /// queued termination).
     #[inline]
     pub fn is_zombie(&self) -> bool {
-        self.rc.phase.get() >= FAILING
+        self.rc.phase() >= FAILING
     }
 
     /// The actor's logging ID (0 without the `logger` feature).
@@ -179,10 +213,7 @@ impl<A: 'static> Actor<A> {
     /// [`Actor::apply_prep`].
     #[doc(hidden)]
     #[inline]
-    pub fn defer_apply_prep(
-        &self,
-        f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static,
-    ) {
+    pub fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
         let this = self.clone();
         self.rc.deferrer.defer(move |s| this.apply_prep(s, f));
     }
@@ -198,7 +229,7 @@ impl<A: 'static> Actor<A> {
     #[inline]
     pub fn apply(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
         s.core.check_runtime(&self.rc.deferrer, "Actor::apply");
-        match self.rc.phase.get() {
+        match self.rc.phase() {
             READY => {
                 if let Some(cause) = self.call_ready(s, f) {
                     self.terminate(s, cause);
@@ -261,7 +292,7 @@ impl<A: 'static> Actor<A> {
                     drop(cx);
                     let err = PanicError::new(Some(crate::error::payload_text(&*payload)));
                     if contain {
-                        self.rc.phase.set(FAILING);
+                        self.rc.set_phase(FAILING);
                         self.terminate_failing(s, StopCause::Failed(Box::new(err)));
                         None
                     } else {
@@ -284,10 +315,10 @@ impl<A: 'static> Actor<A> {
     /// Marks the actor failed after a panic and queues its `Failed` termination, to be
     /// carried out by the next `run`.
     fn begin_panic_failure(&self, err: PanicError) {
-        if self.rc.phase.get() >= FAILING {
+        if self.rc.phase() >= FAILING {
             return;
         }
-        self.rc.phase.set(FAILING);
+        self.rc.set_phase(FAILING);
         let this = self.clone();
         self.rc.deferrer.defer(move |s| {
             this.terminate_failing(s, StopCause::Failed(Box::new(err)));
@@ -303,7 +334,7 @@ impl<A: 'static> Actor<A> {
     /// If `s` is not the actor's runtime, and as for [`Actor::apply`].
     pub fn apply_prep(&self, s: &mut Stakker, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A>) {
         s.core.check_runtime(&self.rc.deferrer, "Actor::apply_prep");
-        if self.rc.phase.get() != PREP {
+        if self.rc.phase() != PREP {
             return;
         }
         let Some((parked, cause)) = self.call_guarded(s, |state, cx| {
@@ -324,7 +355,7 @@ impl<A: 'static> Actor<A> {
             return;
         }
         let Some(parked) = parked else { return };
-        self.rc.phase.set(READY);
+        self.rc.set_phase(READY);
         let mut rest = ParkedRest {
             actor: self,
             calls: parked.into_iter(),
@@ -333,7 +364,7 @@ impl<A: 'static> Actor<A> {
             if let Some(cause) = self.call_ready(s, call) {
                 self.terminate(s, cause);
             }
-            if self.rc.phase.get() != READY {
+            if self.rc.phase() != READY {
                 break;
             }
         }
@@ -347,9 +378,13 @@ impl<A: 'static> Actor<A> {
     /// # Panics
     ///
     /// If `s` is not the actor's runtime, and as for [`Actor::apply`].
-    pub fn query<R>(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) -> R) -> Option<R> {
+    pub fn query<R>(
+        &self,
+        s: &mut Stakker,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>) -> R,
+    ) -> Option<R> {
         s.core.check_runtime(&self.rc.deferrer, "Actor::query");
-        if self.rc.phase.get() != READY {
+        if self.rc.phase() != READY {
             return None;
         }
         let (r, cause) = self.call_guarded(s, |state, cx| match state {
@@ -365,7 +400,7 @@ impl<A: 'static> Actor<A> {
     /// Terminates the actor with `cause` (see the crate docs, "Termination"): first cause
     /// wins; the state (or parked calls) is dropped, then the notify `Ret` gets the cause.
     pub(crate) fn terminate(&self, s: &mut Stakker, cause: StopCause) {
-        if self.rc.phase.get() >= FAILING {
+        if self.rc.phase() >= FAILING {
             return; // first cause wins (a failing actor only accepts its panic failure)
         }
         self.finish_termination(s, cause);
@@ -373,24 +408,22 @@ impl<A: 'static> Actor<A> {
 
     /// Carries out the `Failed` termination queued for a panicking actor.
     fn terminate_failing(&self, s: &mut Stakker, cause: StopCause) {
-        if self.rc.phase.get() == ZOMBIE {
+        if self.rc.phase() == ZOMBIE {
             return;
         }
         self.finish_termination(s, cause);
     }
 
     fn finish_termination(&self, s: &mut Stakker, cause: StopCause) {
-        self.rc.phase.set(ZOMBIE);
+        self.rc.set_phase(ZOMBIE);
         let inner = s.actor_owner.rw(&self.rc.inner);
         let state = core::mem::replace(&mut inner.state, State::Zombie);
-        let notify = inner.notify.take();
+        let notify = core::mem::replace(&mut inner.notify, Ret::empty());
         // User code (the state's `Drop`, the notify handler) runs with no borrow held.
         drop(state);
         #[cfg(feature = "logger")]
         crate::logging::log_actor_close(&mut s.core, self.id(), &cause);
-        if let Some(notify) = notify {
-            notify.ret(cause);
-        }
+        notify.ret(cause);
     }
 
     /// Macro support: the actor's deferrer.
@@ -411,27 +444,22 @@ impl<A: 'static> Actor<A> {
         self.id()
     }
 
-    /// Adds an owner (for `ActorOwn::owned` and friends).
+    /// Adds an owner (for `ActorOwn::owned`).
     #[inline]
     fn add_owner(&self) {
-        let n = self.rc.owners.get();
-        self.rc.owners.set(n.checked_add(1).expect("ActorOwn: too many owners"));
+        self.rc.set_owners(self.rc.owners() + 1);
     }
-}
 
-/// Releases one owner; the last one queues termination with `StopCause::Dropped`.
-trait ReleaseOwner {
-    fn release_owner(self: Rc<Self>);
-}
-
-impl<A: 'static> ReleaseOwner for ActorBox<A> {
-    fn release_owner(self: Rc<Self>) {
-        let n = self.owners.get() - 1;
-        self.owners.set(n);
-        if n == 0 && self.phase.get() < FAILING {
-            let actor = Actor { rc: self };
-            let d = actor.rc.deferrer.clone();
-            d.defer(move |s| actor.terminate(s, StopCause::Dropped));
+    /// Releases one owner; the last one queues termination with `StopCause::Dropped`.
+    #[inline]
+    fn release_owner(&self) {
+        let n = self.rc.owners() - 1;
+        self.rc.set_owners(n);
+        if n == 0 && self.rc.phase() < FAILING {
+            let actor = self.clone();
+            self.rc
+                .deferrer
+                .defer(move |s| actor.terminate(s, StopCause::Dropped));
         }
     }
 }
@@ -507,25 +535,23 @@ impl<A: 'static> DerefMut for ActorOwn<A> {
 
 impl<A: 'static> Drop for ActorOwn<A> {
     fn drop(&mut self) {
-        self.actor.rc.clone().release_owner();
+        self.actor.release_owner();
     }
 }
 
 /// An owner of an actor of unknown type. It can only be dropped, which releases the owner.
-pub struct ActorOwnAnon(Rc<dyn ReleaseOwner>);
+pub struct ActorOwnAnon(#[allow(dead_code)] Box<dyn AnyOwner>);
+
+/// Any `ActorOwn<T>`, type-erased (dropping it releases the owner).
+trait AnyOwner {}
+impl<T: 'static> AnyOwner for ActorOwn<T> {}
 
 impl ActorOwnAnon {
     /// Wraps an owner of an actor of any type.
     pub fn new<T: 'static>(actorown: ActorOwn<T>) -> ActorOwnAnon {
-        actorown.add_owner();
-        let anon = ActorOwnAnon(actorown.rc.clone());
-        drop(actorown); // net owner count unchanged, never reaches zero in between
-        anon
+        ActorOwnAnon(Box::new(actorown))
     }
 }
 
-impl Drop for ActorOwnAnon {
-    fn drop(&mut self) {
-        self.0.clone().release_owner();
-    }
-}
+#[cfg(test)]
+mod tests;
