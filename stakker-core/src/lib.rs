@@ -23,7 +23,7 @@
 //! struct Client { adder: stakker_core::ActorOwn<Adder> }
 //! impl Client {
 //!     fn init(cx: CX![]) -> Option<Self> {
-//!         let adder = actor!(cx, Adder::init(), ret_shutdown!(cx));
+//!         let adder = actor!(cx, Adder::init(), stakker_core::ret_nop!());
 //!         call!([adder], add(2, 3, ret_some_to!([cx], got() as (u32))));
 //!         Some(Client { adder })
 //!     }
@@ -127,6 +127,9 @@ pub use share::{Share, Share2, Share2Weak, ShareWeak};
 pub use slab::{aux, ActorOwnSlab};
 #[doc(hidden)]
 pub use sync::Waker;
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub use sync::{PipedLink, PipedThread};
 pub use timer::{FixedTimerKey, MaxTimerKey, MinTimerKey};
 
 /// Re-exports used by macro expansions. Not part of the public API.

@@ -54,7 +54,7 @@ pub struct Core {
 /// let mut s = Stakker::new(Instant::now());
 /// let log = std::rc::Rc::new(std::cell::Cell::new(0));
 /// let l = log.clone();
-/// call!([s], move |_s| l.set(l.get() + 1));
+/// call!([s], |_s| l.set(l.get() + 1));
 /// s.run(Instant::now(), false);
 /// assert_eq!(log.get(), 1);
 /// ```

@@ -55,8 +55,10 @@ fn install(s: &mut Stakker, filter: LogFilter) -> Lines {
     s.set_logger(filter, move |core, r| {
         let mut kv = Kv(Vec::new());
         (r.kvscan)(&mut kv);
-        l.borrow_mut()
-            .push(format!("{} {} {:?} {} {:?}", r.id, r.level, r.target, r.fmt, kv.0));
+        l.borrow_mut().push(format!(
+            "{} {} {:?} {} {:?}",
+            r.id, r.level, r.target, r.fmt, kv.0
+        ));
         // Re-entrant logging is dropped, not recursed into.
         core.log(0, LogLevel::Error, "inner", format_args!("nested"), |_| {});
     });

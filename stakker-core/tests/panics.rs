@@ -114,11 +114,7 @@ fn prep_method_panic_fails_the_actor_and_drops_parked_calls_later() {
     run_at(&mut s, 2);
     assert_eq!(
         trace.take(),
-        [
-            "next item",
-            "parked ret None",
-            &failed("init failed")
-        ]
+        ["next item", "parked ret None", &failed("init failed")]
     );
 }
 
@@ -188,10 +184,7 @@ fn panic_in_query_fails_the_actor() {
     assert_eq!(panic_text(e), "unlucky 13");
     assert!(w.is_zombie());
     run_at(&mut s, 2);
-    assert_eq!(
-        trace.take(),
-        ["init", "worker drop", &failed("unlucky 13")]
-    );
+    assert_eq!(trace.take(), ["init", "worker drop", &failed("unlucky 13")]);
 }
 
 #[cfg(feature = "std")]
@@ -268,8 +261,5 @@ fn kill_after_panic_does_not_replace_the_failure() {
     w.kill_str(&mut s, "too late");
     drop(w);
     run_at(&mut s, 2);
-    assert_eq!(
-        trace.take(),
-        ["init", "worker drop", &failed("unlucky 13")]
-    );
+    assert_eq!(trace.take(), ["init", "worker drop", &failed("unlucky 13")]);
 }

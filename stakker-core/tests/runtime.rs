@@ -103,7 +103,10 @@ fn calls_to_zombie_are_dropped_and_ret_reports_none() {
     });
     run_at(&mut s, 1);
     assert!(a.is_zombie());
-    assert_eq!(trace.take(), ["a init", "a drop", "a stop:Actor stopped", "ret None"]);
+    assert_eq!(
+        trace.take(),
+        ["a init", "a drop", "a stop:Actor stopped", "ret None"]
+    );
 }
 
 #[test]
@@ -121,7 +124,10 @@ fn first_stop_cause_wins() {
     a.kill_str(&mut s, "late kill");
     drop(a);
     run_at(&mut s, 2);
-    assert_eq!(trace.take(), ["a init", "a drop", "a stop:Actor failed: first"]);
+    assert_eq!(
+        trace.take(),
+        ["a init", "a drop", "a stop:Actor failed: first"]
+    );
 }
 
 #[test]
@@ -132,14 +138,25 @@ fn kill_is_immediate_and_dropping_last_owner_is_queued() {
     let b = probe(&mut s, "b", &trace);
     run_at(&mut s, 1);
     a.kill_string(&mut s, format!("reason {}", 7));
-    assert_eq!(trace.take(), ["a init", "b init", "a drop", "a stop:Actor was killed: reason 7"]);
+    assert_eq!(
+        trace.take(),
+        [
+            "a init",
+            "b init",
+            "a drop",
+            "a stop:Actor was killed: reason 7"
+        ]
+    );
     hit(&b, 1);
     let b2 = b.owned();
     drop(b);
     hit(&b2, 2);
     drop(b2); // termination queued behind hit1 and hit2
     run_at(&mut s, 2);
-    assert_eq!(trace.take(), ["b hit1", "b hit2", "b drop", "b stop:Actor was dropped"]);
+    assert_eq!(
+        trace.take(),
+        ["b hit1", "b hit2", "b drop", "b stop:Actor was dropped"]
+    );
 }
 
 #[test]
@@ -155,7 +172,10 @@ fn actor_own_anon_keeps_actor_alive_until_dropped() {
     drop(anon);
     run_at(&mut s, 2);
     assert!(actor.is_zombie());
-    assert_eq!(trace.take(), ["a init", "a hit1", "a drop", "a stop:Actor was dropped"]);
+    assert_eq!(
+        trace.take(),
+        ["a init", "a hit1", "a drop", "a stop:Actor was dropped"]
+    );
 }
 
 #[test]
@@ -251,7 +271,13 @@ fn lazy_runs_after_main_in_batches() {
     assert!(!idle);
     assert_eq!(
         trace.take(),
-        ["main", "lazy1", "lazy2", "main from lazy1", "lazy from lazy1"]
+        [
+            "main",
+            "lazy1",
+            "lazy2",
+            "main from lazy1",
+            "lazy from lazy1"
+        ]
     );
 }
 
@@ -342,14 +368,20 @@ fn fwd_and_ret_to_actor_deliver_through_the_queue() {
     drop(r3);
     assert!(trace.get().is_empty(), "nothing runs synchronously");
     run_at(&mut s, 1);
-    assert_eq!(trace.take(), ["a init", "a hit1", "a hit2", "ret Some(5)", "ret2 None"]);
+    assert_eq!(
+        trace.take(),
+        ["a init", "a hit1", "a hit2", "ret Some(5)", "ret2 None"]
+    );
 }
 
 #[test]
 fn fwd_and_ret_panic_helpers() {
     let f: Fwd<u8> = Fwd::panic("fwd panicked");
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.fwd(1)));
-    assert_eq!(r.unwrap_err().downcast_ref::<String>().unwrap(), "fwd panicked");
+    assert_eq!(
+        r.unwrap_err().downcast_ref::<String>().unwrap(),
+        "fwd panicked"
+    );
     let r: Ret<u8> = Ret::panic("ret panicked");
     drop(r); // silent on drop
     let r: Ret<u8> = Ret::panic("ret panicked");
@@ -376,7 +408,10 @@ fn anymap_and_shutdown() {
     s.shutdown(StopCause::Stopped);
     s.shutdown(StopCause::Dropped);
     assert!(!s.not_shutdown());
-    assert_eq!(s.shutdown_reason().unwrap().to_string(), "Actor was dropped");
+    assert_eq!(
+        s.shutdown_reason().unwrap().to_string(),
+        "Actor was dropped"
+    );
     assert!(s.not_shutdown());
     assert!(s.shutdown_reason().is_none());
 }
@@ -443,7 +478,10 @@ fn using_objects_with_another_runtime_panics_clearly() {
         *sh.rw(&mut s2) += 1;
     }))
     .unwrap_err();
-    assert!(e.downcast_ref::<String>().unwrap().contains("different runtime"));
+    assert!(e
+        .downcast_ref::<String>()
+        .unwrap()
+        .contains("different runtime"));
     let trace = Trace::new();
     let a = probe(&mut s1, "a", &trace);
     let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -451,7 +489,10 @@ fn using_objects_with_another_runtime_panics_clearly() {
     }))
     .unwrap_err();
     let msg = e.downcast_ref::<String>().unwrap();
-    assert!(msg.contains("Actor::apply") && msg.contains("different runtime"), "{msg}");
+    assert!(
+        msg.contains("Actor::apply") && msg.contains("different runtime"),
+        "{msg}"
+    );
     // Both runtimes are still fine.
     run_at(&mut s1, 1);
     run_at(&mut s2, 1);
@@ -505,10 +546,13 @@ fn reentrant_run_panics_and_runtime_recovers() {
     });
     let t = trace.clone();
     s.defer(move |_| t.push("after"));
-    let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_at(&mut s, 1)))
-        .unwrap_err();
+    let e =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_at(&mut s, 1))).unwrap_err();
     let msg = e.downcast_ref::<String>().unwrap();
-    assert!(msg.contains("Stakker::run") && msg.contains("re-entrant"), "{msg}");
+    assert!(
+        msg.contains("Stakker::run") && msg.contains("re-entrant"),
+        "{msg}"
+    );
     run_at(&mut s, 2);
     assert_eq!(trace.take(), ["after"]);
 }
@@ -540,7 +584,10 @@ fn dropping_stakker_drops_queued_items_and_reports_none() {
     // The owner outlived the runtime: its termination could not be queued, so no cause is
     // delivered; the state is dropped with the last reference and the notify `Ret`, being a
     // `Ret`, still reports `None`.
-    assert_eq!(trace.take(), ["a init", "ret None", "a drop", "a stop:None"]);
+    assert_eq!(
+        trace.take(),
+        ["a init", "ret None", "a drop", "a stop:None"]
+    );
 }
 
 #[test]

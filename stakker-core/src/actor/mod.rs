@@ -8,7 +8,6 @@ use crate::{LogID, Ret, StopCause};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::Cell;
 use core::error::Error;
 use core::ops::{Deref, DerefMut};
 use qcell::QCell;
@@ -360,7 +359,7 @@ impl<A: 'static> Actor<A> {
             actor: self,
             calls: parked.into_iter(),
         };
-        while let Some(call) = rest.calls.next() {
+        for call in rest.calls.by_ref() {
             if let Some(cause) = self.call_ready(s, call) {
                 self.terminate(s, cause);
             }

@@ -1,4 +1,5 @@
 use super::*;
+use core::cell::Cell;
 use core::mem::size_of;
 
 /// Heap bytes of one actor with 24 bytes of state: the counted box plus its header.

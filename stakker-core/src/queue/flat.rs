@@ -52,7 +52,7 @@ struct Vtable<S> {
 }
 
 /// Builds the vtable constant for `F`.
-struct VtableFor<S, F>(PhantomData<(fn(&mut S), F)>);
+struct VtableFor<S, F>(PhantomData<fn(S, F)>);
 
 impl<S: 'static, F: FnOnce(&mut S) + 'static> VtableFor<S, F> {
     const VTABLE: Vtable<S> = Vtable {
