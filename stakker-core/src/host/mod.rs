@@ -54,6 +54,11 @@
 //! assert!(host.0 >= Instant::from_secs(3601)); // an hour passed in no time
 //! ```
 
+#[cfg(feature = "std")]
+mod thread;
+#[cfg(feature = "std")]
+pub use thread::ThreadLoop;
+
 use crate::runtime::Stakker;
 use crate::time::{Duration, Instant};
 use crate::StopCause;
