@@ -18,6 +18,10 @@ pub(crate) struct Shared {
     pub(crate) alive: Cell<bool>,
     /// Set while `Stakker::run` (or another guarded entry point) is executing.
     pub(crate) in_run: Cell<bool>,
+    /// Set while the `Stakker` is being dropped: actors whose queued termination is dropped
+    /// unrun are collected in `orphans` so their state can still be dropped.
+    pub(crate) tearing_down: Cell<bool>,
+    pub(crate) orphans: RefCell<alloc::vec::Vec<alloc::boxed::Box<dyn crate::actor::Orphan>>>,
     /// The task being resumed, for `Task::from_context`.
     pub(crate) current_task: RefCell<Option<crate::task::Task>>,
 }
@@ -30,6 +34,8 @@ impl Shared {
             idle: RefCell::new(FnQueue::new()),
             alive: Cell::new(true),
             in_run: Cell::new(false),
+            tearing_down: Cell::new(false),
+            orphans: RefCell::new(alloc::vec::Vec::new()),
             current_task: RefCell::new(None),
         }
     }

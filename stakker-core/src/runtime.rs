@@ -269,39 +269,51 @@ impl Stakker {
         self.core.catch_panics = on;
     }
 
-    /// Drops `Stakker` contents in the order the crate docs give: main-queue items are dropped
-    /// unrun, repeatedly (dropping them may queue more), with a bound.
-    fn discard_queues(&mut self) {
+    /// Tears the runtime down (see the crate docs, "Dropping the Stakker"): every queued item,
+    /// timer and wake handler is dropped unrun; actors whose termination was still queued have
+    /// their state dropped (their notify `Ret` reports `None`); dropping things may queue more,
+    /// which is dropped too, for a bounded number of rounds.
+    fn teardown(&mut self) {
         let shared = self.core.deferrer.0.clone();
-        for _ in 0..64 {
+        shared.tearing_down.set(true);
+        let timers = core::mem::replace(&mut self.core.timers, TimerStore::new());
+        drop(timers);
+        for q in [&shared.lazy, &shared.idle] {
+            let items = core::mem::take(&mut *q.borrow_mut());
+            drop(items);
+        }
+        let task = shared.current_task.borrow_mut().take();
+        drop(task);
+        for _ in 0..TEARDOWN_ROUNDS {
             let main = core::mem::take(&mut *shared.main.borrow_mut());
-            if main.is_empty() {
+            let orphans_waiting = !shared.orphans.borrow().is_empty();
+            if main.is_empty() && !orphans_waiting {
                 break;
             }
             drop(main);
+            let orphans = core::mem::take(&mut *shared.orphans.borrow_mut());
+            for actor in orphans {
+                actor.teardown(self);
+            }
         }
+        // From here on anything deferred is discarded at once.
         shared.alive.set(false);
+        shared.tearing_down.set(false);
         for q in [&shared.main, &shared.lazy, &shared.idle] {
             let items = core::mem::take(&mut *q.borrow_mut());
             drop(items);
         }
-        let timers = core::mem::replace(&mut self.core.timers, TimerStore::new());
-        drop(timers);
-        let task = shared.current_task.borrow_mut().take();
-        drop(task);
+        let orphans = core::mem::take(&mut *shared.orphans.borrow_mut());
+        drop(orphans);
     }
 }
 
+/// Bound on teardown rounds, so a pathological `Drop` that keeps queueing cannot loop forever.
+const TEARDOWN_ROUNDS: usize = 1000;
+
 impl Drop for Stakker {
     fn drop(&mut self) {
-        self.discard_queues();
-        // Anything deferred by the drops above was discarded; the lazy and idle queues may
-        // have received items before `alive` was cleared.
-        let shared = self.core.deferrer.0.clone();
-        for q in [&shared.main, &shared.lazy, &shared.idle] {
-            let items = core::mem::take(&mut *q.borrow_mut());
-            drop(items);
-        }
+        self.teardown();
     }
 }
 

@@ -622,3 +622,66 @@ fn shared_state_survives_across_calls() {
     run_at(&mut s, 1);
     assert_eq!(*total.borrow(), 10);
 }
+
+#[test]
+fn dropping_stakker_tears_down_parent_child_cycles() {
+    // Parent owns the child; the child refers back to the parent: an Rc cycle that only
+    // termination breaks. Dropping the runtime with that termination still queued must not
+    // leak: both states are dropped and the notify Rets report None.
+    struct Parent {
+        _child: Option<ActorOwn<Child>>,
+        trace: Trace,
+    }
+    struct Child {
+        _parent: Actor<Parent>,
+        trace: Trace,
+    }
+    impl Drop for Parent {
+        fn drop(&mut self) {
+            self.trace.push("parent drop");
+        }
+    }
+    impl Drop for Child {
+        fn drop(&mut self) {
+            self.trace.push("child drop");
+        }
+    }
+    let trace = Trace::new();
+    let weak_probe = Rc::new(());
+    let weak = Rc::downgrade(&weak_probe);
+    {
+        let mut s = stakker();
+        let p = ActorOwn::<Parent>::new(&mut s, notify(&trace, "parent"), 0);
+        let t = trace.clone();
+        p.defer_apply_prep(move |cx| {
+            let c = ActorOwn::<Child>::new(cx, notify(&t, "child"), 0);
+            let me = cx.this().clone();
+            let t2 = t.clone();
+            c.defer_apply_prep(move |_| {
+                Some(Child {
+                    _parent: me,
+                    trace: t2,
+                })
+            });
+            Some(Parent {
+                _child: Some(c),
+                trace: t,
+            })
+        });
+        run_at(&mut s, 1);
+        let probe = weak_probe;
+        s.defer(move |_| drop(probe)); // a plain item: dropped unrun
+        drop(p); // termination queued, never run
+        drop(s);
+    }
+    assert!(weak.upgrade().is_none());
+    assert_eq!(
+        trace.take(),
+        [
+            "parent drop",
+            "parent stop:None",
+            "child drop",
+            "child stop:None"
+        ]
+    );
+}

@@ -318,9 +318,11 @@ impl<A: 'static> Actor<A> {
             return;
         }
         self.rc.set_phase(FAILING);
-        let this = self.clone();
+        let pending = Pending(Some(self.clone()));
         self.rc.deferrer.defer(move |s| {
-            this.terminate_failing(s, StopCause::Failed(Box::new(err)));
+            if let Some(actor) = pending.take() {
+                actor.terminate_failing(s, StopCause::Failed(Box::new(err)));
+            }
         });
     }
 
@@ -455,11 +457,56 @@ impl<A: 'static> Actor<A> {
         let n = self.rc.owners() - 1;
         self.rc.set_owners(n);
         if n == 0 && self.rc.phase() < FAILING {
-            let actor = self.clone();
-            self.rc
-                .deferrer
-                .defer(move |s| actor.terminate(s, StopCause::Dropped));
+            let pending = Pending(Some(self.clone()));
+            self.rc.deferrer.defer(move |s| {
+                if let Some(actor) = pending.take() {
+                    actor.terminate(s, StopCause::Dropped);
+                }
+            });
         }
+    }
+}
+
+/// An actor whose termination is queued. If the runtime is torn down before the termination
+/// runs, dropping this hands the actor to the teardown, which still drops its state, so
+/// parent/child reference cycles are not leaked.
+struct Pending<A: 'static>(Option<Actor<A>>);
+
+impl<A: 'static> Pending<A> {
+    fn take(mut self) -> Option<Actor<A>> {
+        self.0.take()
+    }
+}
+
+impl<A: 'static> Drop for Pending<A> {
+    fn drop(&mut self) {
+        if let Some(actor) = self.0.take() {
+            let shared = actor.rc.deferrer.0.clone();
+            if shared.tearing_down.get() {
+                shared.orphans.borrow_mut().push(Box::new(actor));
+            }
+        }
+    }
+}
+
+/// An actor left over when the runtime is dropped (see `Pending`).
+pub(crate) trait Orphan {
+    /// Drops the actor's state (or parked calls) and its notify `Ret` (which then reports
+    /// `None`: no termination is delivered once the runtime is gone).
+    fn teardown(&self, s: &mut Stakker);
+}
+
+impl<A: 'static> Orphan for Actor<A> {
+    fn teardown(&self, s: &mut Stakker) {
+        if self.rc.phase() == ZOMBIE {
+            return;
+        }
+        self.rc.set_phase(ZOMBIE);
+        let inner = s.actor_owner.rw(&self.rc.inner);
+        let state = core::mem::replace(&mut inner.state, State::Zombie);
+        let notify = core::mem::replace(&mut inner.notify, Ret::empty());
+        drop(state);
+        drop(notify);
     }
 }
 
