@@ -132,6 +132,16 @@ pub use sync::Waker;
 pub use sync::{PipedLink, PipedThread};
 pub use timer::{FixedTimerKey, MaxTimerKey, MinTimerKey};
 
+/// The guide "Writing an adapter" (docs/writing-an-adapter.md); its examples run as doc tests.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/writing-an-adapter.md")]
+mod guide_writing_an_adapter {}
+
+/// The README's example runs as a doc test too.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 /// Re-exports used by macro expansions. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
