@@ -534,8 +534,7 @@ fn trailing_commas_everywhere() {
     let _d: Fwd<u8> = fwd_do!(|_| (),);
     let _d: Ret<u8> = ret_do!(|_| (),);
     let _d: Ret<u8> = ret_some_do!(|_| (),);
-    let _r = ret_shutdown!(s,);
-    std::mem::forget(_r);
+    let _r = ret_shutdown!(s,); // kept unanswered to the end
     s.run(ms(10), true);
     assert_eq!(query!([a, &mut s,], get_name("!",),), Some("a!".to_string()));
     kill!(b, "k",);
@@ -2037,6 +2036,8 @@ mod hygiene {
         kids: ::stakker_core::ActorOwnSlab<H>,
         key_max: ::stakker_core::MaxTimerKey,
         key_min: ::stakker_core::MinTimerKey,
+        /// Rets kept unanswered until the actor ends (instead of leaking them).
+        keep: ::std::vec::Vec<::std::boxed::Box<dyn ::core::any::Any>>,
     }
 
     impl H {
@@ -2049,6 +2050,7 @@ mod hygiene {
                 kids: ::stakker_core::ActorOwnSlab::new(),
                 key_max: ::std::default::Default::default(),
                 key_min: ::std::default::Default::default(),
+                keep: ::std::vec::Vec::new(),
             })
         }
         fn note(&mut self, _: ::stakker_core::CX![], s: &'static str) {
@@ -2146,15 +2148,15 @@ mod hygiene {
             let f: ::stakker_core::Fwd<u8> = ::stakker_core::fwd_to!([me], <H>::prep_c() as (u8));
             ::core::mem::drop(f);
             let _r: ::stakker_core::Ret<u8> = ::stakker_core::ret_fail!(cx, E);
-            ::core::mem::forget(_r);
+            self.keep.push(::std::boxed::Box::new(_r));
             let _r = ::stakker_core::ret_failthru!(cx, E);
-            ::core::mem::forget(_r);
+            self.keep.push(::std::boxed::Box::new(_r));
             let _r: ::stakker_core::Ret<u8> = ::stakker_core::ret_fail!(cx, "z");
-            ::core::mem::forget(_r);
+            self.keep.push(::std::boxed::Box::new(_r));
             let _r: ::stakker_core::Ret<u8> = ::stakker_core::ret_fail!(cx, "z {}", 1);
-            ::core::mem::forget(_r);
+            self.keep.push(::std::boxed::Box::new(_r));
             let _r = ::stakker_core::ret_shutdown!(cx);
-            ::core::mem::forget(_r);
+            self.keep.push(::std::boxed::Box::new(_r));
             let l3 = ::std::clone::Clone::clone(&l);
             let f: ::stakker_core::Fwd<&'static str> =
                 ::stakker_core::fwd_do!(move |s: &'static str| log(&l3, s));
