@@ -98,7 +98,10 @@ impl App {
 
     fn tick(&mut self, cx: CX![], n: u32) {
         println!("{:>5} ms  tick {n}", self.elapsed_ms(cx));
-        call!([self.squarer], square(n, ret_some_to!([cx], squared(n) as (u64))));
+        call!(
+            [self.squarer],
+            square(n, ret_some_to!([cx], squared(n) as (u64)))
+        );
         self.worker.send(u64::from(n));
         if n == 5 {
             // Give the last replies a moment, then stop.
@@ -111,7 +114,10 @@ impl App {
     }
 
     fn total(&mut self, cx: CX![], sum: u64) {
-        println!("{:>5} ms  worker thread says running total = {sum}", self.elapsed_ms(cx));
+        println!(
+            "{:>5} ms  worker thread says running total = {sum}",
+            self.elapsed_ms(cx)
+        );
     }
 
     fn worker_ended(&mut self, _: CX![], panic: Option<String>) {

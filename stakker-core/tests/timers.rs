@@ -15,7 +15,9 @@ const SEC: u64 = 1_000_000_000;
 fn mark(core: &mut Core, due: Instant, trace: &Trace, text: &str) -> FixedTimerKey {
     let t = trace.clone();
     let text = text.to_string();
-    core.timer_add(due, move |s| t.push(format!("{text}@{}", s.now().as_nanos())))
+    core.timer_add(due, move |s| {
+        t.push(format!("{text}@{}", s.now().as_nanos()))
+    })
 }
 
 fn ns(n: u64) -> Instant {
@@ -131,9 +133,14 @@ fn max_timer_fires_once_at_latest_due_time() {
     let mut s = stakker();
     let trace = Trace::new();
     let t = trace.clone();
-    let k = s.timer_max_add(ns(100), move |s| t.push(format!("max@{}", s.now().as_nanos())));
+    let k = s.timer_max_add(ns(100), move |s| {
+        t.push(format!("max@{}", s.now().as_nanos()))
+    });
     assert!(s.timer_max_upd(k, ns(300)));
-    assert!(s.timer_max_upd(k, ns(200)), "earlier value ignored, timer still exists");
+    assert!(
+        s.timer_max_upd(k, ns(200)),
+        "earlier value ignored, timer still exists"
+    );
     assert!(s.timer_max_active(k));
     // Checkpoints may appear in next_expiry, but the callback never runs early.
     while let Some(t) = s.next_expiry() {
@@ -155,7 +162,9 @@ fn min_timer_fires_once_at_earliest_due_time() {
     let mut s = stakker();
     let trace = Trace::new();
     let t = trace.clone();
-    let k = s.timer_min_add(ns(300), move |s| t.push(format!("min@{}", s.now().as_nanos())));
+    let k = s.timer_min_add(ns(300), move |s| {
+        t.push(format!("min@{}", s.now().as_nanos()))
+    });
     assert!(s.timer_min_upd(k, ns(100)));
     assert!(s.timer_min_upd(k, ns(200)), "later value ignored");
     assert!(s.timer_min_active(k));
@@ -167,7 +176,9 @@ fn min_timer_fires_once_at_earliest_due_time() {
     assert!(trace.get().is_empty(), "fires once");
     // A due time in the past fires at the next later run.
     let t = trace.clone();
-    let k = s.timer_min_add(ns(1000), move |s| t.push(format!("min2@{}", s.now().as_nanos())));
+    let k = s.timer_min_add(ns(1000), move |s| {
+        t.push(format!("min2@{}", s.now().as_nanos()))
+    });
     assert!(s.timer_min_upd(k, ns(5)));
     run_at(&mut s, 400);
     assert!(trace.get().is_empty());
@@ -209,7 +220,9 @@ fn timers_added_and_deleted_from_timer_callbacks() {
         t.push("first");
         assert!(s.timer_del(doomed));
         let t2 = t.clone();
-        s.timer_add(ns(15), move |s| t2.push(format!("added@{}", s.now().as_nanos())));
+        s.timer_add(ns(15), move |s| {
+            t2.push(format!("added@{}", s.now().as_nanos()))
+        });
     });
     run_at(&mut s, 12);
     assert_eq!(trace.take(), ["first"]);
@@ -329,7 +342,10 @@ fn ret_with_timeout_answered_in_time_timed_out_and_late() {
 fn virtual_time_host_jumping_to_next_expiry_fires_each_timer() {
     let mut s = stakker();
     let trace = Trace::new();
-    for (i, due) in [5 * SEC, 3600 * SEC, 7, 90 * 24 * 3600 * SEC].iter().enumerate() {
+    for (i, due) in [5 * SEC, 3600 * SEC, 7, 90 * 24 * 3600 * SEC]
+        .iter()
+        .enumerate()
+    {
         mark(&mut s, ns(*due), &trace, &format!("t{i}"));
     }
     while let Some(t) = s.next_expiry() {
@@ -352,7 +368,9 @@ fn std_instants_are_accepted() {
     let mut s = Stakker::new(base);
     let trace = Trace::new();
     let t = trace.clone();
-    s.timer_add(base + std::time::Duration::from_millis(5), move |_| t.push("std"));
+    s.timer_add(base + std::time::Duration::from_millis(5), move |_| {
+        t.push("std")
+    });
     s.run(base + std::time::Duration::from_millis(4), false);
     assert!(trace.get().is_empty());
     s.run(base + std::time::Duration::from_millis(5), false);
@@ -362,5 +380,8 @@ fn std_instants_are_accepted() {
         s.next_wait_max(base, Duration::from_secs(60), false),
         Duration::from_secs(60)
     );
-    assert_eq!(s.next_wait_max(base, Duration::from_secs(60), true), Duration::ZERO);
+    assert_eq!(
+        s.next_wait_max(base, Duration::from_secs(60), true),
+        Duration::ZERO
+    );
 }
