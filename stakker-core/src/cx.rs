@@ -60,10 +60,11 @@ impl<'a, A: 'static> Cx<'a, A> {
         }
     }
 
-    /// Takes the stop or failure request made during the call, if any.
+    /// Ends the call, returning the stop or failure request made during it, if any. (Consuming
+    /// `self` leaves no drop glue to run on the hot path.)
     #[inline]
-    pub(crate) fn take_stop(&mut self) -> Option<StopCause> {
-        self.stop.take()
+    pub(crate) fn into_stop(self) -> Option<StopCause> {
+        self.stop
     }
 
     /// Whether stop or failure has been requested during this call.

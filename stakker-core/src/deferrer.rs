@@ -11,9 +11,9 @@ use core::cell::{Cell, RefCell};
 /// `Rc` of this, so there is exactly one main FIFO per runtime, and the runtime identity used to
 /// reject cross-runtime misuse is the address of this allocation.
 pub(crate) struct Shared {
-    pub(crate) main: RefCell<FnQueue<Stakker>>,
-    pub(crate) lazy: RefCell<FnQueue<Stakker>>,
-    pub(crate) idle: RefCell<FnQueue<Stakker>>,
+    pub(crate) main: FnQueue<Stakker>,
+    pub(crate) lazy: FnQueue<Stakker>,
+    pub(crate) idle: FnQueue<Stakker>,
     /// Cleared when the `Stakker` is dropped: from then on deferred items are discarded.
     pub(crate) alive: Cell<bool>,
     /// Set while `Stakker::run` (or another guarded entry point) is executing.
@@ -29,9 +29,9 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new() -> Self {
         Self {
-            main: RefCell::new(FnQueue::new()),
-            lazy: RefCell::new(FnQueue::new()),
-            idle: RefCell::new(FnQueue::new()),
+            main: FnQueue::new(),
+            lazy: FnQueue::new(),
+            idle: FnQueue::new(),
             alive: Cell::new(true),
             in_run: Cell::new(false),
             tearing_down: Cell::new(false),
@@ -42,15 +42,11 @@ impl Shared {
 
     /// Queues `f` on `queue`, or drops it unrun if the runtime is gone.
     #[inline]
-    pub(crate) fn push(
-        &self,
-        queue: &RefCell<FnQueue<Stakker>>,
-        f: impl FnOnce(&mut Stakker) + 'static,
-    ) {
+    pub(crate) fn push(&self, queue: &FnQueue<Stakker>, f: impl FnOnce(&mut Stakker) + 'static) {
         if self.alive.get() {
-            queue.borrow_mut().push(f);
+            queue.push(f);
         }
-        // else: `f` is dropped here, after no borrow is held.
+        // else: `f` is dropped here, unrun.
     }
 }
 

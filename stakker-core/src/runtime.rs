@@ -9,7 +9,6 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use core::any::{Any, TypeId};
-use core::cell::RefCell;
 use core::ops::{Deref, DerefMut};
 use qcell::{QCellOwner, QCellOwnerID};
 
@@ -29,8 +28,6 @@ pub struct Core {
     pub(crate) share2_owner_id: QCellOwnerID,
     anymap: BTreeMap<TypeId, Box<dyn Any>>,
     shutdown: Option<StopCause>,
-    /// Buffer swapped with the main queue each batch, so running allocates nothing once warm.
-    spare: FnQueue<Stakker>,
     #[cfg(feature = "std")]
     systime: Option<std::time::SystemTime>,
     #[cfg(feature = "std")]
@@ -82,31 +79,25 @@ impl DerefMut for Stakker {
     }
 }
 
-/// Queue buffers larger than twice this many 8-byte slots are trimmed after a `run`.
-const SHRINK_KEEP_SLOTS: usize = 64 * 1024;
+/// After a `run`, a main queue holding more than twice this many 8-byte slots (16 MiB) while
+/// empty is trimmed back to it, so a burst does not pin memory for ever, while ordinary large
+/// workloads keep their buffer.
+const SHRINK_KEEP_SLOTS: usize = 1 << 20;
 
-/// Restores the rest of a detached batch to the front of its queue if a panic unwinds
-/// through the loop that runs it, so no pending item is lost or reordered.
-struct BatchGuard<'a> {
+/// Runs one detached lazy batch. However the batch ends (normally or by a panic unwinding
+/// through it), the rest of the batch goes back in front of anything queued meanwhile, so no
+/// pending item is lost or reordered; the batch's buffer is kept for reuse.
+struct LazyBatch<'a> {
     batch: FnQueue<Stakker>,
-    queue: &'a RefCell<FnQueue<Stakker>>,
+    queue: &'a FnQueue<Stakker>,
 }
 
-impl BatchGuard<'_> {
-    /// Ends the guard normally, handing back the (emptied) batch buffer for reuse.
-    fn finish(mut self) -> FnQueue<Stakker> {
-        let batch = core::mem::take(&mut self.batch);
-        core::mem::forget(self);
-        batch
-    }
-}
-
-impl Drop for BatchGuard<'_> {
+impl Drop for LazyBatch<'_> {
     fn drop(&mut self) {
-        // Rest of the batch first, then whatever was queued while it ran.
-        let mut q = self.queue.borrow_mut();
-        self.batch.append(&mut q);
-        core::mem::swap(&mut *q, &mut self.batch);
+        let newer = self.queue.take();
+        let batch = core::mem::take(&mut self.batch);
+        batch.append(newer);
+        self.queue.restore(batch);
     }
 }
 
@@ -146,7 +137,6 @@ impl Stakker {
                 share2_owner_id: share2_owner.id(),
                 anymap: BTreeMap::new(),
                 shutdown: None,
-                spare: FnQueue::new(),
                 #[cfg(feature = "std")]
                 systime: None,
                 #[cfg(feature = "std")]
@@ -174,13 +164,7 @@ impl Stakker {
         let _flag = RunFlag::enter(&shared, "Stakker::run");
 
         if idle {
-            let one = core::mem::take(&mut *shared.idle.borrow_mut());
-            let mut guard = BatchGuard {
-                batch: one,
-                queue: &shared.idle,
-            };
-            guard.batch.call_next(self);
-            // Dropping the guard puts the other idle items back ahead of any queued meanwhile.
+            shared.idle.call_next(self);
         }
 
         if now > self.core.now {
@@ -189,37 +173,18 @@ impl Stakker {
         }
 
         loop {
-            self.run_queue(&shared.main, false);
-            if shared.lazy.borrow().is_empty() {
+            while shared.main.call_next(self) {}
+            if shared.lazy.is_empty() {
                 break;
             }
-            self.run_queue(&shared.lazy, true);
-        }
-        // Give back memory after a burst (only queues grown past 1 MiB are trimmed).
-        self.core.spare.shrink(SHRINK_KEEP_SLOTS);
-        let idle_left = !shared.idle.borrow().is_empty();
-        idle_left
-    }
-
-    /// Runs `queue` until it is empty, batch by batch, or (`once`) runs just the batch it holds
-    /// now: the lazy queue's later items go to a fresh queue and wait for the next round.
-    #[inline]
-    fn run_queue(&mut self, queue: &RefCell<FnQueue<Stakker>>, once: bool) {
-        loop {
-            let batch = {
-                let mut q = queue.borrow_mut();
-                if q.is_empty() {
-                    return;
-                }
-                core::mem::replace(&mut *q, core::mem::take(&mut self.core.spare))
+            let lazy = LazyBatch {
+                batch: shared.lazy.take(),
+                queue: &shared.lazy,
             };
-            let mut guard = BatchGuard { batch, queue };
-            while guard.batch.call_next(self) {}
-            self.core.spare = guard.finish();
-            if once {
-                return;
-            }
+            while lazy.batch.call_next(self) {}
         }
+        shared.main.shrink(SHRINK_KEEP_SLOTS);
+        !shared.idle.is_empty()
     }
 
     /// Returns the instant at which [`Stakker::run`] next has timer work, or `None` if no
@@ -279,13 +244,12 @@ impl Stakker {
         let timers = core::mem::replace(&mut self.core.timers, TimerStore::new());
         drop(timers);
         for q in [&shared.lazy, &shared.idle] {
-            let items = core::mem::take(&mut *q.borrow_mut());
-            drop(items);
+            drop(q.take());
         }
         let task = shared.current_task.borrow_mut().take();
         drop(task);
         for _ in 0..TEARDOWN_ROUNDS {
-            let main = core::mem::take(&mut *shared.main.borrow_mut());
+            let main = shared.main.take();
             let orphans_waiting = !shared.orphans.borrow().is_empty();
             if main.is_empty() && !orphans_waiting {
                 break;
@@ -300,8 +264,7 @@ impl Stakker {
         shared.alive.set(false);
         shared.tearing_down.set(false);
         for q in [&shared.main, &shared.lazy, &shared.idle] {
-            let items = core::mem::take(&mut *q.borrow_mut());
-            drop(items);
+            drop(q.take());
         }
         let orphans = core::mem::take(&mut *shared.orphans.borrow_mut());
         drop(orphans);

@@ -48,8 +48,8 @@ impl TimerStore {
 
     /// Appends every callback due at or before `now` to the main queue, in due-time order.
     pub(crate) fn expire(&mut self, now: Instant, shared: &Shared) {
-        let mut main = shared.main.borrow_mut();
-        self.timers.expire(now.as_nanos(), |cb| main.push_box(cb));
+        self.timers
+            .expire(now.as_nanos(), |cb| shared.main.push_box(cb));
     }
 
     pub(crate) fn next_expiry(&mut self) -> Option<Instant> {

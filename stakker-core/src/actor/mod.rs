@@ -282,10 +282,7 @@ impl<A: 'static> Actor<A> {
                 f(&mut inner.state, &mut cx)
             }));
             match result {
-                Ok(r) => {
-                    let cause = cx.take_stop();
-                    Some((r, cause))
-                }
+                Ok(r) => Some((r, cx.into_stop())),
                 Err(payload) => {
                     let contain = cx.catch_panics();
                     drop(cx);
@@ -306,8 +303,7 @@ impl<A: 'static> Actor<A> {
             let guard = FailOnUnwind { actor: self };
             let r = f(&mut inner.state, &mut cx);
             core::mem::forget(guard);
-            let cause = cx.take_stop();
-            Some((r, cause))
+            Some((r, cx.into_stop()))
         }
     }
 

@@ -2,10 +2,14 @@
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use core::cell::RefCell;
 
-/// FIFO of deferred calls, each a boxed `FnOnce(&mut S)`.
+type Item<S> = Box<dyn FnOnce(&mut S)>;
+
+/// A shared FIFO of deferred calls, each a boxed `FnOnce(&mut S)`: items may queue more items
+/// on the queue that is running them.
 pub(crate) struct FnQueue<S: 'static> {
-    items: VecDeque<Box<dyn FnOnce(&mut S)>>,
+    items: RefCell<VecDeque<Item<S>>>,
 }
 
 impl<S: 'static> Default for FnQueue<S> {
@@ -18,33 +22,34 @@ impl<S: 'static> FnQueue<S> {
     /// An empty queue; allocates nothing until the first push.
     pub(crate) const fn new() -> Self {
         Self {
-            items: VecDeque::new(),
+            items: RefCell::new(VecDeque::new()),
         }
-    }
-
-    /// Appends `f` at the back.
-    #[inline]
-    pub(crate) fn push(&mut self, f: impl FnOnce(&mut S) + 'static) {
-        self.items.push_back(Box::new(f));
-    }
-
-    /// Appends an already boxed closure at the back.
-    #[inline]
-    pub(crate) fn push_box(&mut self, f: Box<dyn FnOnce(&mut S)>) {
-        self.items.push_back(f);
     }
 
     /// Whether no items are waiting.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.borrow().is_empty()
+    }
+
+    /// Appends `f` at the back.
+    #[inline]
+    pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
+        self.items.borrow_mut().push_back(Box::new(f));
+    }
+
+    /// Appends an already boxed closure at the back.
+    #[inline]
+    pub(crate) fn push_box(&self, f: Item<S>) {
+        self.items.borrow_mut().push_back(f);
     }
 
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
-    /// The item is removed before it runs, so a panic inside it leaves the queue consistent.
+    /// The item is removed (and the borrow released) before it runs.
     #[inline]
-    pub(crate) fn call_next(&mut self, s: &mut S) -> bool {
-        match self.items.pop_front() {
+    pub(crate) fn call_next(&self, s: &mut S) -> bool {
+        let item = self.items.borrow_mut().pop_front();
+        match item {
             Some(f) => {
                 f(s);
                 true
@@ -53,21 +58,38 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// Moves every item of `other` to the back of `self`, in order, leaving `other` empty.
-    pub(crate) fn append(&mut self, other: &mut Self) {
-        self.items.append(&mut other.items);
-    }
-
-    /// Releases memory beyond what `keep` items would need, if much more is held.
-    pub(crate) fn shrink(&mut self, keep: usize) {
-        if self.items.capacity() > keep.saturating_mul(2) {
-            self.items.shrink_to(keep.max(self.items.len()));
+    /// Takes every item out, leaving this queue empty.
+    pub(crate) fn take(&self) -> Self {
+        Self {
+            items: RefCell::new(core::mem::take(&mut *self.items.borrow_mut())),
         }
     }
 
-    /// Number of bytes of buffer held (for tests and memory accounting).
+    /// Moves every item of `other` to the back of this queue, in order.
+    pub(crate) fn append(&self, other: Self) {
+        let mut other = other.items.into_inner();
+        self.items.borrow_mut().append(&mut other);
+    }
+
+    /// Replaces this queue, which must be empty, with `other`.
+    pub(crate) fn restore(&self, other: Self) {
+        let old = core::mem::replace(&mut *self.items.borrow_mut(), other.items.into_inner());
+        debug_assert!(old.is_empty());
+        drop(old);
+    }
+
+    /// Releases memory beyond what `keep` items would need, if much more is held.
+    pub(crate) fn shrink(&self, keep: usize) {
+        let mut items = self.items.borrow_mut();
+        if items.capacity() > keep.saturating_mul(2) {
+            let len = items.len();
+            items.shrink_to(keep.max(len));
+        }
+    }
+
+    /// Capacity in items (for tests).
     #[cfg(test)]
     pub(crate) fn capacity_items(&self) -> usize {
-        self.items.capacity()
+        self.items.borrow().capacity()
     }
 }

@@ -27,12 +27,16 @@
 //!   compaction in `reserve`) is a move of the closure value, after which the source slots are
 //!   treated as dead. `Slot` is a `MaybeUninit`, so copying it preserves every byte and any
 //!   pointer provenance inside.
-//! - The buffer is never reallocated while a pointer into it is live: every method that may
-//!   grow it (`push`, `append`) takes `&mut self`, and `call_next` holds no pointer into the
-//!   buffer when it calls the closure (the value has been moved to the stack by then).
+//! - The buffer is never reallocated while a pointer into it is live. [`FnQueue`] is shared
+//!   (`&self` methods, so items may push onto the queue that is running them): every access to
+//!   the inner `RawQueue` is a short window that runs no user code and cannot re-enter, except
+//!   in `call_next`, which consumes the item inside such a window and then calls it. The first
+//!   thing `call` does, before any user code can push (and so move the buffer), is move the
+//!   closure onto the stack; after that the pointer is not used again.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of, MaybeUninit};
 
@@ -81,24 +85,18 @@ unsafe fn drop_item<F>(p: *mut Slot) {
     drop(unsafe { p.cast::<F>().read() });
 }
 
-/// FIFO of deferred calls, stored in place. See the module docs for the layout and why it is
-/// sound.
-pub(crate) struct FnQueue<S: 'static> {
+/// FIFO of deferred calls, stored in place, with `&mut self` methods. See the module docs for
+/// the layout and why it is sound. [`FnQueue`] wraps it for shared use.
+struct RawQueue<S: 'static> {
     buf: Vec<Slot>,
     /// Index of the first live slot.
     head: usize,
     _marker: PhantomData<fn(&mut S)>,
 }
 
-impl<S: 'static> Default for FnQueue<S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<S: 'static> FnQueue<S> {
+impl<S: 'static> RawQueue<S> {
     /// An empty queue; allocates nothing until the first push.
-    pub(crate) const fn new() -> Self {
+    const fn new() -> Self {
         Self {
             buf: Vec::new(),
             head: 0,
@@ -167,12 +165,6 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// Appends an already boxed closure at the back.
-    #[inline]
-    pub(crate) fn push_box(&mut self, f: Box<dyn FnOnce(&mut S)>) {
-        self.push(move |s: &mut S| f(s));
-    }
-
     /// Reads the vtable of the item at `head` and marks the item consumed.
     ///
     /// # Safety
@@ -192,27 +184,14 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
-    /// The item is removed before it runs, so a panic inside it leaves the queue consistent.
+    /// After the front item was consumed: restart at the front of the buffer if nothing is
+    /// left. The slots hold no live values, and `Slot` needs no drop.
     #[inline]
-    pub(crate) fn call_next(&mut self, s: &mut S) -> bool {
+    fn reset_if_empty(&mut self) {
         if self.is_empty() {
-            return false;
-        }
-        // SAFETY: not empty. The closure is moved onto the stack at the start of `call`,
-        // before any user code runs, and `self` stays exclusively borrowed here, so the
-        // buffer cannot change while the pointer is in use.
-        unsafe {
-            let (vtable, p) = self.take_front();
-            (vtable.call)(p, s);
-        }
-        if self.is_empty() {
-            // Everything consumed: restart at the front of the buffer. The slots hold no live
-            // values, and `Slot` needs no drop.
             self.buf.clear();
             self.head = 0;
         }
-        true
     }
 
     /// Moves every item of `other` to the back of `self`, in order, leaving `other` empty.
@@ -250,7 +229,7 @@ impl<S: 'static> FnQueue<S> {
     }
 }
 
-impl<S: 'static> Drop for FnQueue<S> {
+impl<S: 'static> Drop for RawQueue<S> {
     fn drop(&mut self) {
         while !self.is_empty() {
             // SAFETY: not empty; the item is consumed before its `Drop` runs, so it is dropped
@@ -261,5 +240,105 @@ impl<S: 'static> Drop for FnQueue<S> {
                 (vtable.drop)(p);
             }
         }
+    }
+}
+
+/// A shared FIFO of deferred calls: items may queue more items on the queue that is running
+/// them. Not `Sync` (it is an `UnsafeCell`).
+pub(crate) struct FnQueue<S: 'static> {
+    raw: UnsafeCell<RawQueue<S>>,
+}
+
+impl<S: 'static> Default for FnQueue<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: 'static> FnQueue<S> {
+    /// An empty queue; allocates nothing until the first push.
+    pub(crate) const fn new() -> Self {
+        Self {
+            raw: UnsafeCell::new(RawQueue::new()),
+        }
+    }
+
+    /// Runs `f` on the inner queue. Only called with this module's closures, none of which
+    /// runs user code (no closure call, no `Drop` of an item) or touches `self` again.
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut RawQueue<S>) -> R) -> R {
+        // SAFETY: `FnQueue` is not `Sync`, so only this thread can be here, and by the rule
+        // above no other reference to the inner queue is live while `f` runs: this `&mut` is
+        // unique for its whole (short) life.
+        f(unsafe { &mut *self.raw.get() })
+    }
+
+    /// Whether no items are waiting.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.with(|q| q.is_empty())
+    }
+
+    /// Appends `f` at the back. No allocation happens unless the buffer must grow.
+    #[inline]
+    pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
+        self.with(move |q| q.push(f));
+    }
+
+    /// Appends an already boxed closure at the back.
+    #[inline]
+    pub(crate) fn push_box(&self, f: Box<dyn FnOnce(&mut S)>) {
+        self.push(move |s: &mut S| f(s));
+    }
+
+    /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
+    /// The item is removed before it runs, so a panic inside it leaves the queue consistent,
+    /// and items it queues go to the back.
+    #[inline]
+    pub(crate) fn call_next(&self, s: &mut S) -> bool {
+        // SAFETY (take_front): called only when not empty.
+        let Some((vtable, p)) = self.with(|q| (!q.is_empty()).then(|| unsafe { q.take_front() }))
+        else {
+            return false;
+        };
+        // SAFETY: the item at `p` was consumed from the queue above, so this is its only
+        // owner. Nothing has touched the buffer since, and `call` moves the closure onto the
+        // stack before running any user code that might push (module docs).
+        unsafe { (vtable.call)(p, s) };
+        self.with(|q| q.reset_if_empty());
+        true
+    }
+
+    /// Takes every item out, leaving this queue empty.
+    pub(crate) fn take(&self) -> Self {
+        let raw = self.with(|q| core::mem::replace(q, RawQueue::new()));
+        Self {
+            raw: UnsafeCell::new(raw),
+        }
+    }
+
+    /// Moves every item of `other` to the back of this queue, in order.
+    pub(crate) fn append(&self, other: Self) {
+        let mut other = other.raw.into_inner();
+        self.with(|q| q.append(&mut other));
+        // `other` is empty now: dropping it runs no user code.
+    }
+
+    /// Replaces this queue, which must be empty, with `other` (keeping `other`'s buffer).
+    pub(crate) fn restore(&self, other: Self) {
+        let old = self.with(|q| core::mem::replace(q, other.raw.into_inner()));
+        debug_assert!(old.is_empty());
+        drop(old);
+    }
+
+    /// Releases memory beyond what `keep` slots would need, if much more is held.
+    pub(crate) fn shrink(&self, keep: usize) {
+        self.with(|q| q.shrink(keep));
+    }
+
+    /// Number of slots of buffer held (for tests).
+    #[cfg(test)]
+    pub(crate) fn capacity_items(&self) -> usize {
+        self.with(|q| q.capacity_items())
     }
 }

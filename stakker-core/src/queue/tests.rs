@@ -18,7 +18,7 @@ impl Drop for Tracker {
 
 #[test]
 fn fifo_order_across_sizes_and_alignments() {
-    let mut q: FnQueue<Vec<u32>> = FnQueue::new();
+    let q: FnQueue<Vec<u32>> = FnQueue::new();
     q.push(|v: &mut Vec<u32>| v.push(0));
     let big = [7u8; 100];
     q.push(move |v: &mut Vec<u32>| v.push(big.iter().map(|&b| b as u32).sum()));
@@ -39,12 +39,50 @@ fn fifo_order_across_sizes_and_alignments() {
     assert!(q.is_empty());
 }
 
+/// Items get the queue they run from, so they can push onto it while it runs.
+struct Ctx {
+    q: Rc<FnQueue<Ctx>>,
+    out: Vec<u32>,
+}
+
 #[test]
-fn items_pushed_while_running_are_appended() {
-    // Items cannot push into the queue they run from (it is borrowed), so a runtime moves
-    // pushes made meanwhile to the back with `append`: check that keeps order.
-    let mut a: FnQueue<Vec<u32>> = FnQueue::new();
-    let mut b: FnQueue<Vec<u32>> = FnQueue::new();
+fn items_push_onto_the_running_queue() {
+    let q = Rc::new(FnQueue::new());
+    for i in 0..3u32 {
+        q.push(move |c: &mut Ctx| {
+            c.out.push(i);
+            // A growing chain: each item queues a bigger one, forcing reallocation while the
+            // queue is running.
+            let pad = [i as u8; 200];
+            c.q.push(move |c: &mut Ctx| c.out.push(100 + i + pad[0] as u32 * 0));
+        });
+    }
+    let mut ctx = Ctx {
+        q: q.clone(),
+        out: Vec::new(),
+    };
+    while q.call_next(&mut ctx) {}
+    assert_eq!(ctx.out, vec![0, 1, 2, 100, 101, 102]);
+    // Long ping-pong: one item in flight at a time, many rounds; capacity stays small.
+    fn bounce(c: &mut Ctx, n: u32) {
+        c.out.push(n);
+        if n > 0 {
+            c.q.push(move |c: &mut Ctx| bounce(c, n - 1));
+        }
+    }
+    ctx.out.clear();
+    let cap = q.capacity_items();
+    q.push(|c: &mut Ctx| bounce(c, 10_000));
+    while q.call_next(&mut ctx) {}
+    assert_eq!(ctx.out.len(), 10_001);
+    assert_eq!(q.capacity_items(), cap, "the buffer is reused, not grown");
+    drop(ctx);
+}
+
+#[test]
+fn take_and_append_keep_order() {
+    let a: FnQueue<Vec<u32>> = FnQueue::new();
+    let b: FnQueue<Vec<u32>> = FnQueue::new();
     for i in 0..10 {
         a.push(move |v: &mut Vec<u32>| v.push(i));
     }
@@ -55,21 +93,19 @@ fn items_pushed_while_running_are_appended() {
     for _ in 0..5 {
         assert!(a.call_next(&mut out));
     }
-    a.append(&mut b);
-    assert!(b.is_empty());
+    a.append(b);
     while a.call_next(&mut out) {}
     assert_eq!(out, (0..20).collect::<Vec<_>>());
 }
 
 #[test]
 fn append_into_empty_takes_other() {
-    let mut a: FnQueue<Vec<u32>> = FnQueue::new();
-    let mut b: FnQueue<Vec<u32>> = FnQueue::new();
+    let a: FnQueue<Vec<u32>> = FnQueue::new();
+    let b: FnQueue<Vec<u32>> = FnQueue::new();
     b.push(|v: &mut Vec<u32>| v.push(1));
-    a.append(&mut b);
+    a.append(b);
     let mut out = Vec::new();
     while a.call_next(&mut out) {}
-    assert!(!b.call_next(&mut out));
     assert_eq!(out, vec![1]);
 }
 
@@ -77,7 +113,7 @@ fn append_into_empty_takes_other() {
 fn unrun_items_are_dropped_once() {
     let log: Log = Rc::default();
     {
-        let mut q: FnQueue<()> = FnQueue::new();
+        let q: FnQueue<()> = FnQueue::new();
         for i in 0..50 {
             let t = Tracker(log.clone(), i);
             q.push(move |_: &mut ()| drop(t));
@@ -94,7 +130,7 @@ fn unrun_items_are_dropped_once() {
 #[test]
 fn panic_in_item_leaves_queue_consistent() {
     extern crate std;
-    let mut q: FnQueue<Vec<u32>> = FnQueue::new();
+    let q: FnQueue<Vec<u32>> = FnQueue::new();
     q.push(|v: &mut Vec<u32>| v.push(1));
     q.push(|_: &mut Vec<u32>| panic!("boom"));
     q.push(|v: &mut Vec<u32>| v.push(3));
@@ -109,7 +145,7 @@ fn panic_in_item_leaves_queue_consistent() {
 
 #[test]
 fn buffer_is_reused_once_warm() {
-    let mut q: FnQueue<u64> = FnQueue::new();
+    let q: FnQueue<u64> = FnQueue::new();
     let mut total = 0u64;
     for round in 0..3u64 {
         for i in 0..1000u64 {
@@ -126,12 +162,14 @@ fn buffer_is_reused_once_warm() {
     assert_eq!(total, 3 * 499_500 + 1000 + 2000 + 499_500);
     q.shrink(16);
     assert!(q.capacity_items() <= 32);
+    let taken = q.take();
+    assert!(taken.is_empty() && q.is_empty());
 }
 
 #[test]
 fn interleaved_push_and_pop_compacts() {
     // Idle-queue pattern: pop one, push one, many times; capacity must stay bounded.
-    let mut q: FnQueue<Vec<u32>> = FnQueue::new();
+    let q: FnQueue<Vec<u32>> = FnQueue::new();
     for i in 0..4 {
         q.push(move |v: &mut Vec<u32>| v.push(i));
     }
