@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     /// unrun are collected in `orphans` so their state can still be dropped.
     pub(crate) tearing_down: Cell<bool>,
     pub(crate) orphans: RefCell<alloc::vec::Vec<alloc::boxed::Box<dyn crate::actor::Orphan>>>,
+    /// Actors whose call panicked and that `Stakker::run` has not dealt with yet.
+    #[cfg(feature = "std")]
+    pub(crate) panicked: RefCell<alloc::vec::Vec<alloc::boxed::Box<dyn crate::actor::PanicVictim>>>,
     /// The task being resumed, for `Task::from_context`.
     pub(crate) current_task: RefCell<Option<crate::task::Task>>,
 }
@@ -36,6 +39,8 @@ impl Shared {
             in_run: Cell::new(false),
             tearing_down: Cell::new(false),
             orphans: RefCell::new(alloc::vec::Vec::new()),
+            #[cfg(feature = "std")]
+            panicked: RefCell::new(alloc::vec::Vec::new()),
             current_task: RefCell::new(None),
         }
     }

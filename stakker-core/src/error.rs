@@ -75,19 +75,61 @@ text_error!(StrError);
 text_error!(StringError);
 
 /// The error an actor fails with when one of its calls panics.
-pub(crate) struct PanicError(Option<String>);
+pub(crate) struct PanicError(PanicText);
+
+enum PanicText {
+    /// No message can be had (no `std`, or a panic outside `Stakker::run`).
+    #[cfg_attr(feature = "std", allow(dead_code))]
+    Unknown,
+    #[cfg(feature = "std")]
+    Known(String),
+    /// Filled in by `Stakker::run` once it has caught the panic.
+    #[cfg(feature = "std")]
+    Pending(PanicSlot),
+}
+
+/// Where `Stakker::run` puts the message of a panic it caught.
+#[cfg(feature = "std")]
+pub(crate) type PanicSlot = alloc::rc::Rc<core::cell::RefCell<Option<String>>>;
 
 impl PanicError {
-    pub(crate) fn new(msg: Option<String>) -> Self {
-        PanicError(msg)
+    /// A failure whose message `Stakker::run` fills in through the returned slot.
+    #[cfg(feature = "std")]
+    pub(crate) fn pending() -> (Self, PanicSlot) {
+        let slot = PanicSlot::default();
+        (PanicError(PanicText::Pending(slot.clone())), slot)
+    }
+
+    /// A failure sharing `slot` with another (the same panic).
+    #[cfg(feature = "std")]
+    pub(crate) fn from_slot(slot: PanicSlot) -> Self {
+        PanicError(PanicText::Pending(slot))
+    }
+
+    /// A failure with no message to be had.
+    #[cfg(not(feature = "std"))]
+    pub(crate) fn unknown() -> Self {
+        PanicError(PanicText::Unknown)
+    }
+
+    /// A failure with a known message.
+    #[cfg(feature = "std")]
+    pub(crate) fn with_text(text: String) -> Self {
+        PanicError(PanicText::Known(text))
     }
 }
 
 impl fmt::Display for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Some(m) => write!(f, "actor call panicked: {m}"),
-            None => f.write_str("actor call panicked"),
+            PanicText::Unknown => f.write_str("actor call panicked"),
+            #[cfg(feature = "std")]
+            PanicText::Known(m) => write!(f, "actor call panicked: {m}"),
+            #[cfg(feature = "std")]
+            PanicText::Pending(slot) => match &*slot.borrow() {
+                Some(m) => write!(f, "actor call panicked: {m}"),
+                None => f.write_str("actor call panicked"),
+            },
         }
     }
 }

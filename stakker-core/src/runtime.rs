@@ -160,11 +160,42 @@ impl Stakker {
     /// (the panic passes through; every other pending item stays pending, in order).
     pub fn run(&mut self, now: impl Into<Instant>, idle: bool) -> bool {
         let now = now.into();
+        // One catch per run (not per call) gives failed actors their panic message.
+        #[cfg(feature = "std")]
+        {
+            let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+                self.run_step(now, idle)
+            }));
+            let panicked = &self.core.deferrer.0.panicked;
+            match result {
+                Ok(idle_left) => {
+                    // Panics from actor calls made outside `run` keep no message.
+                    if !panicked.borrow().is_empty() {
+                        panicked.borrow_mut().clear();
+                    }
+                    idle_left
+                }
+                Err(payload) => {
+                    let text = crate::error::payload_text(&*payload);
+                    let victims = core::mem::take(&mut *panicked.borrow_mut());
+                    for victim in victims {
+                        victim.set_message(&text);
+                    }
+                    std::panic::resume_unwind(payload)
+                }
+            }
+        }
+        #[cfg(not(feature = "std"))]
+        self.run_step(now, idle)
+    }
+
+    #[inline]
+    fn run_step(&mut self, now: Instant, idle: bool) -> bool {
         let shared = self.core.deferrer.0.clone();
         let _flag = RunFlag::enter(&shared, "Stakker::run");
 
         if idle {
-            shared.idle.call_next(self);
+            self.drain(&shared.idle, true);
         }
 
         if now > self.core.now {
@@ -173,7 +204,7 @@ impl Stakker {
         }
 
         loop {
-            while shared.main.call_next(self) {}
+            self.drain(&shared.main, false);
             if shared.lazy.is_empty() {
                 break;
             }
@@ -181,10 +212,54 @@ impl Stakker {
                 batch: shared.lazy.take(),
                 queue: &shared.lazy,
             };
-            while lazy.batch.call_next(self) {}
+            self.drain(&lazy.batch, false);
         }
         shared.main.shrink(SHRINK_KEEP_SLOTS);
         !shared.idle.is_empty()
+    }
+
+    /// Runs the items of `queue` until it is empty (or just one, if `once`). The containment
+    /// choice is made here, once per drain, to keep the per-item path free of it.
+    #[inline]
+    fn drain(&mut self, queue: &FnQueue<Stakker>, once: bool) {
+        #[cfg(feature = "std")]
+        if self.core.catch_panics {
+            return self.drain_contained(queue, once);
+        }
+        if once {
+            queue.call_next(self);
+        } else {
+            while queue.call_next(self) {}
+        }
+    }
+
+    /// `drain` with each item caught: a panic that unwound through an actor call fails that
+    /// actor at once and the drain carries on; any other panic passes through.
+    #[cfg(feature = "std")]
+    #[cold]
+    fn drain_contained(&mut self, queue: &FnQueue<Stakker>, once: bool) {
+        loop {
+            let result =
+                std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| queue.call_next(self)));
+            match result {
+                Ok(more) if more && !once => (),
+                Ok(_) => return,
+                Err(payload) => {
+                    let victims = core::mem::take(&mut *self.core.deferrer.0.panicked.borrow_mut());
+                    if victims.is_empty() {
+                        std::panic::resume_unwind(payload);
+                    }
+                    let text = crate::error::payload_text(&*payload);
+                    for victim in victims {
+                        victim.set_message(&text);
+                        victim.fail_now(self);
+                    }
+                    if once {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /// Returns the instant at which [`Stakker::run`] next has timer work, or `None` if no

@@ -119,16 +119,54 @@ impl<A: 'static> ActorRc<ActorBox<A>> {
 
 /// Restores the phase and queues a `Failed` termination if an actor call unwinds, so the
 /// actor never stays Ready with half-updated state and no user code runs during unwinding.
-/// Used where the panic payload is not available (no `std`).
-#[cfg(not(feature = "std"))]
+/// The panic message, where available, is filled in later by `Stakker::run`.
 struct FailOnUnwind<'a, A: 'static> {
     actor: &'a Actor<A>,
 }
 
-#[cfg(not(feature = "std"))]
 impl<A: 'static> Drop for FailOnUnwind<'_, A> {
     fn drop(&mut self) {
-        self.actor.begin_panic_failure(PanicError::new(None));
+        #[cfg(feature = "std")]
+        {
+            let (err, slot) = PanicError::pending();
+            self.actor.begin_panic_failure(err);
+            let victim = Victim {
+                actor: self.actor.clone(),
+                slot,
+            };
+            let shared = &self.actor.rc.deferrer.0;
+            shared.panicked.borrow_mut().push(Box::new(victim));
+        }
+        #[cfg(not(feature = "std"))]
+        self.actor.begin_panic_failure(PanicError::unknown());
+    }
+}
+
+/// An actor whose call panicked during the current `run`: `run` gives it the panic message,
+/// or with containment on fails it at once.
+#[cfg(feature = "std")]
+pub(crate) trait PanicVictim {
+    /// Records the panic message in the actor's pending failure.
+    fn set_message(&self, text: &str);
+    /// Carries out the failure now (containment).
+    fn fail_now(&self, s: &mut Stakker);
+}
+
+#[cfg(feature = "std")]
+struct Victim<A: 'static> {
+    actor: Actor<A>,
+    slot: crate::error::PanicSlot,
+}
+
+#[cfg(feature = "std")]
+impl<A: 'static> PanicVictim for Victim<A> {
+    fn set_message(&self, text: &str) {
+        *self.slot.borrow_mut() = Some(String::from(text));
+    }
+    fn fail_now(&self, s: &mut Stakker) {
+        let err = PanicError::from_slot(self.slot.clone());
+        self.actor
+            .terminate_failing(s, StopCause::Failed(Box::new(err)));
     }
 }
 
@@ -262,6 +300,10 @@ impl<A: 'static> Actor<A> {
     /// Runs `f` with the state cell and a context, applying the panic rules of the crate docs.
     /// Returns `None` if a panic was contained (the actor has then already failed), else
     /// `f`'s result and the stop request.
+    ///
+    /// This costs nothing extra unless `f` unwinds: a guard then marks the actor failed, and
+    /// `Stakker::run` (which catches once per run, or per item with containment on, never
+    /// per call) fills in the panic message or fails the actor at once.
     #[inline]
     fn call_guarded<R>(
         &self,
@@ -275,35 +317,46 @@ impl<A: 'static> Actor<A> {
         } = s;
         let inner = actor_owner.rw(&self.rc.inner);
         let mut cx = Cx::new(core, self, share2_owner);
+        let guard = FailOnUnwind { actor: self };
+        let r = f(&mut inner.state, &mut cx);
+        core::mem::forget(guard);
+        Some((r, cx.into_stop()))
+    }
 
-        #[cfg(feature = "std")]
-        {
-            let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
-                f(&mut inner.state, &mut cx)
-            }));
-            match result {
-                Ok(r) => Some((r, cx.into_stop())),
-                Err(payload) => {
-                    let contain = cx.catch_panics();
-                    drop(cx);
-                    let err = PanicError::new(Some(crate::error::payload_text(&*payload)));
-                    if contain {
-                        self.rc.set_phase(FAILING);
-                        self.terminate_failing(s, StopCause::Failed(Box::new(err)));
-                        None
-                    } else {
-                        self.begin_panic_failure(err);
-                        std::panic::resume_unwind(payload)
-                    }
+    /// `call_guarded` with the call caught at its boundary (for `query`, usually called from
+    /// outside `run`): a panic fails the actor at once if containment is on, else after
+    /// marking the actor failed (with the panic message) the panic carries on.
+    #[cfg(feature = "std")]
+    fn call_caught<R>(
+        &self,
+        s: &mut Stakker,
+        f: impl FnOnce(&mut State<A>, &mut Cx<'_, A>) -> R,
+    ) -> Option<(R, Option<StopCause>)> {
+        let Stakker {
+            core,
+            actor_owner,
+            share2_owner,
+        } = s;
+        let inner = actor_owner.rw(&self.rc.inner);
+        let mut cx = Cx::new(core, self, share2_owner);
+        let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+            f(&mut inner.state, &mut cx)
+        }));
+        match result {
+            Ok(r) => Some((r, cx.into_stop())),
+            Err(payload) => {
+                let contain = cx.catch_panics();
+                drop(cx);
+                let err = PanicError::with_text(crate::error::payload_text(&*payload));
+                if contain {
+                    self.rc.set_phase(FAILING);
+                    self.terminate_failing(s, StopCause::Failed(Box::new(err)));
+                    None
+                } else {
+                    self.begin_panic_failure(err);
+                    std::panic::resume_unwind(payload)
                 }
             }
-        }
-        #[cfg(not(feature = "std"))]
-        {
-            let guard = FailOnUnwind { actor: self };
-            let r = f(&mut inner.state, &mut cx);
-            core::mem::forget(guard);
-            Some((r, cx.into_stop()))
         }
     }
 
@@ -384,10 +437,15 @@ impl<A: 'static> Actor<A> {
         if self.rc.phase() != READY {
             return None;
         }
-        let (r, cause) = self.call_guarded(s, |state, cx| match state {
+        let call = |state: &mut State<A>, cx: &mut Cx<'_, A>| match state {
             State::Ready(a) => Some(f(a, cx)),
             _ => None,
-        })?;
+        };
+        // Usually called from outside `run`, so it catches for itself to get the message.
+        #[cfg(feature = "std")]
+        let (r, cause) = self.call_caught(s, call)?;
+        #[cfg(not(feature = "std"))]
+        let (r, cause) = self.call_guarded(s, call)?;
         if let Some(cause) = cause {
             self.terminate(s, cause);
         }
