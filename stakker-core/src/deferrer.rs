@@ -16,6 +16,8 @@ pub(crate) struct Shared {
     pub(crate) idle: FnQueue<Stakker>,
     /// Cleared when the `Stakker` is dropped: from then on deferred items are discarded.
     pub(crate) alive: Cell<bool>,
+    /// Set once the runtime's one `StateOwner` exists (see `actor::StateOwner`).
+    pub(crate) state_owner_taken: Cell<bool>,
     /// Set while `Stakker::run` (or another guarded entry point) is executing.
     pub(crate) in_run: Cell<bool>,
     /// Set while the `Stakker` is being dropped: actors whose queued termination is dropped
@@ -36,6 +38,7 @@ impl Shared {
             lazy: FnQueue::new(),
             idle: FnQueue::new(),
             alive: Cell::new(true),
+            state_owner_taken: Cell::new(false),
             in_run: Cell::new(false),
             tearing_down: Cell::new(false),
             orphans: RefCell::new(alloc::vec::Vec::new()),

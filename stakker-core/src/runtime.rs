@@ -22,8 +22,6 @@ pub struct Core {
     pub(crate) timers: TimerStore,
     /// Owner of every `Share` cell of this runtime.
     pub(crate) share_owner: QCellOwner,
-    /// ID of `Stakker::actor_owner`, for creating actor and task cells.
-    pub(crate) actor_owner_id: QCellOwnerID,
     /// ID of `Stakker::share2_owner`, for creating `Share2` cells.
     pub(crate) share2_owner_id: QCellOwnerID,
     anymap: BTreeMap<TypeId, Box<dyn Any>>,
@@ -59,7 +57,7 @@ pub struct Stakker {
     pub(crate) core: Core,
     /// Owner of every actor state cell and task cell of this runtime. Kept outside `Core` so
     /// that an actor's state and `&mut Core` can be borrowed together.
-    pub(crate) actor_owner: QCellOwner,
+    pub(crate) actor_owner: crate::actor::StateOwner,
     /// Owner of every `Share2` cell, lent to `Cx` during actor calls.
     pub(crate) share2_owner: QCellOwner,
 }
@@ -124,16 +122,17 @@ impl Stakker {
     /// Creates an idle runtime whose current time and start instant are both `now`.
     pub fn new(now: impl Into<Instant>) -> Stakker {
         let now = now.into();
-        let actor_owner = QCellOwner::new();
+        let deferrer = Deferrer(Rc::new(Shared::new()));
+        let actor_owner = crate::actor::StateOwner::new(&deferrer)
+            .expect("a new runtime has no state owner yet");
         let share2_owner = QCellOwner::new();
         Stakker {
             core: Core {
-                deferrer: Deferrer(Rc::new(Shared::new())),
+                deferrer,
                 now,
                 start: now,
                 timers: TimerStore::new(),
                 share_owner: QCellOwner::new(),
-                actor_owner_id: actor_owner.id(),
                 share2_owner_id: share2_owner.id(),
                 anymap: BTreeMap::new(),
                 shutdown: None,
@@ -497,6 +496,6 @@ impl Core {
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn wrong_runtime(api: &str) -> ! {
+pub(crate) fn wrong_runtime(api: &str) -> ! {
     panic!("{api}: the object belongs to a different runtime (Stakker) than the one passed in");
 }

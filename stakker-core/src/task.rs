@@ -5,7 +5,7 @@ use crate::runtime::{Core, Stakker};
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::pin::Pin;
-use qcell::QCell;
+use crate::actor::StateCell;
 
 /// Something that can be resumed on the runtime's thread, such as a future wrapped by an
 /// executor. Must tolerate spurious calls.
@@ -15,8 +15,7 @@ pub trait TaskTrait {
 }
 
 struct TaskBox {
-    deferrer: Deferrer,
-    inner: QCell<Pin<Box<dyn TaskTrait>>>,
+    inner: StateCell<Pin<Box<dyn TaskTrait>>>,
 }
 
 /// A shared reference to one task. Resumed only with `&mut Stakker`, so never from inside an
@@ -59,8 +58,7 @@ impl Task {
         let inner: Pin<Box<dyn TaskTrait>> = Box::pin(inner);
         Task {
             rc: Rc::new(TaskBox {
-                deferrer: core.deferrer(),
-                inner: QCell::new(core.actor_owner_id, inner),
+                inner: StateCell::new(core.deferrer(), inner),
             }),
         }
     }
@@ -71,10 +69,14 @@ impl Task {
     ///
     /// If `s` is not the task's runtime.
     pub fn resume(&mut self, s: &mut Stakker) {
-        s.core.check_runtime(&self.rc.deferrer, "Task::resume");
-        *self.rc.deferrer.0.current_task.borrow_mut() = Some(self.clone());
-        let _mark = CurrentTask(&self.rc.deferrer);
-        let inner = s.actor_owner.rw(&self.rc.inner);
+        let deferrer = self.rc.inner.runtime();
+        s.core.check_runtime(deferrer, "Task::resume");
+        *deferrer.0.current_task.borrow_mut() = Some(self.clone());
+        let _mark = CurrentTask(deferrer);
+        #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+        let Some(mut inner) = self.rc.inner.rw(&mut s.actor_owner) else {
+            crate::runtime::wrong_runtime("Task::resume");
+        };
         inner.as_mut().resume(&mut s.core);
     }
 

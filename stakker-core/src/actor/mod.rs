@@ -10,7 +10,21 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::error::Error;
 use core::ops::{Deref, DerefMut};
-use qcell::QCell;
+
+#[cfg(not(feature = "no-unsafe"))]
+mod cell_fast;
+#[cfg(not(feature = "no-unsafe"))]
+pub(crate) use cell_fast::{StateCell, StateOwner};
+#[cfg(feature = "no-unsafe")]
+mod cell_safe;
+#[cfg(feature = "no-unsafe")]
+pub(crate) use cell_safe::{StateCell, StateOwner};
+
+/// A borrow of an actor's inner state through the runtime's `StateOwner`.
+#[cfg(not(feature = "no-unsafe"))]
+type InnerRef<'a, A> = &'a mut Inner<A>;
+#[cfg(feature = "no-unsafe")]
+type InnerRef<'a, A> = core::cell::RefMut<'a, Inner<A>>;
 
 #[cfg(not(feature = "no-unsafe"))]
 mod rc_fast;
@@ -23,6 +37,10 @@ use rc_safe::ActorRc;
 
 /// A Ready call parked on a Prep actor until it becomes Ready.
 type Parked<A> = Box<dyn FnOnce(&mut A, &mut Cx<'_, A>)>;
+
+/// Ends a borrow explicitly, whatever its type.
+#[cfg(feature = "std")]
+fn release<T>(_: T) {}
 
 /// Lifecycle phase, readable without the runtime (for `is_zombie`). Kept in the top two bits
 /// of `ActorBox::word`; the owner count is in the other 30.
@@ -51,10 +69,10 @@ struct Inner<A: 'static> {
 
 /// The shared allocation behind every reference to one actor.
 pub(crate) struct ActorBox<A: 'static> {
-    deferrer: Deferrer,
     #[cfg(feature = "logger")]
     id: LogID,
-    inner: QCell<Inner<A>>,
+    /// State and notify, tagged with the runtime (whose `Deferrer` the actor uses).
+    inner: StateCell<Inner<A>>,
 }
 
 /// A cloneable, non-owning reference to an actor with state type `A`.
@@ -89,6 +107,30 @@ impl<A: 'static> Clone for Actor<A> {
     fn clone(&self) -> Self {
         Actor {
             rc: self.rc.clone(),
+        }
+    }
+}
+
+impl<A: 'static> ActorBox<A> {
+    /// The actor's runtime.
+    #[inline]
+    fn deferrer(&self) -> &Deferrer {
+        self.inner.runtime()
+    }
+}
+
+impl<A: 'static> Actor<A> {
+    /// Borrows the actor's state through the runtime's owner.
+    ///
+    /// # Panics
+    ///
+    /// If `owner` belongs to another runtime, naming `api`.
+    #[inline]
+    #[track_caller]
+    fn inner_rw<'a>(&'a self, owner: &'a mut StateOwner, api: &str) -> InnerRef<'a, A> {
+        match self.rc.inner.rw(owner) {
+            Some(inner) => inner,
+            None => crate::runtime::wrong_runtime(api),
         }
     }
 }
@@ -134,7 +176,7 @@ impl<A: 'static> Drop for FailOnUnwind<'_, A> {
                 actor: self.actor.clone(),
                 slot,
             };
-            let shared = &self.actor.rc.deferrer.0;
+            let shared = &self.actor.rc.deferrer().0;
             shared.panicked.borrow_mut().push(Box::new(victim));
         }
         #[cfg(not(feature = "std"))]
@@ -195,11 +237,10 @@ impl<A: 'static> Actor<A> {
             rc: ActorRc::new(
                 (PREP << PHASE_SHIFT) | 1,
                 ActorBox {
-                    deferrer: core.deferrer.clone(),
                     #[cfg(feature = "logger")]
                     id,
-                    inner: QCell::new(
-                        core.actor_owner_id,
+                    inner: StateCell::new(
+                        core.deferrer.clone(),
                         Inner {
                             state: State::Prep(Vec::new()),
                             notify,
@@ -234,7 +275,7 @@ impl<A: 'static> Actor<A> {
     /// implementation).
     #[inline]
     pub fn defer(&self, f: impl FnOnce(&mut Stakker) + 'static) {
-        self.rc.deferrer.defer(f);
+        self.rc.deferrer().defer(f);
     }
 
     /// Macro support: queues a Ready call on the actor's own runtime, delivered with
@@ -243,7 +284,7 @@ impl<A: 'static> Actor<A> {
     #[inline]
     pub fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
         let this = self.clone();
-        self.rc.deferrer.defer(move |s| this.apply(s, f));
+        self.rc.deferrer().defer(move |s| this.apply(s, f));
     }
 
     /// Macro support: queues a Prep call on the actor's own runtime, delivered with
@@ -252,7 +293,7 @@ impl<A: 'static> Actor<A> {
     #[inline]
     pub fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
         let this = self.clone();
-        self.rc.deferrer.defer(move |s| this.apply_prep(s, f));
+        self.rc.deferrer().defer(move |s| this.apply_prep(s, f));
     }
 
     /// Runs `f` now with the state and a context if the actor is Ready; parks it until the
@@ -265,20 +306,23 @@ impl<A: 'static> Actor<A> {
     /// the actor has been marked failed, unless panic containment is on).
     #[inline]
     pub fn apply(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
-        s.core.check_runtime(&self.rc.deferrer, "Actor::apply");
         match self.rc.phase() {
             READY => {
-                if let Some(cause) = self.call_ready(s, f) {
+                if let Some(cause) = self.call_ready(s, "Actor::apply", f) {
                     self.terminate(s, cause);
                 }
             }
             PREP => {
-                let inner = s.actor_owner.rw(&self.rc.inner);
+                #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+                let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::apply");
                 if let State::Prep(ref mut parked) = inner.state {
                     parked.push(Box::new(f));
                 }
             }
-            _ => drop(f),
+            _ => {
+                s.core.check_runtime(self.rc.deferrer(), "Actor::apply");
+                drop(f);
+            }
         }
     }
 
@@ -287,9 +331,10 @@ impl<A: 'static> Actor<A> {
     fn call_ready<R>(
         &self,
         s: &mut Stakker,
+        api: &'static str,
         f: impl FnOnce(&mut A, &mut Cx<'_, A>) -> R,
     ) -> Option<StopCause> {
-        self.call_guarded(s, |state, cx| {
+        self.call_guarded(s, api, |state, cx| {
             if let State::Ready(ref mut a) = state {
                 f(a, cx);
             }
@@ -308,6 +353,7 @@ impl<A: 'static> Actor<A> {
     fn call_guarded<R>(
         &self,
         s: &mut Stakker,
+        api: &'static str,
         f: impl FnOnce(&mut State<A>, &mut Cx<'_, A>) -> R,
     ) -> Option<(R, Option<StopCause>)> {
         let Stakker {
@@ -315,7 +361,8 @@ impl<A: 'static> Actor<A> {
             actor_owner,
             share2_owner,
         } = s;
-        let inner = actor_owner.rw(&self.rc.inner);
+        #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+        let mut inner = self.inner_rw(actor_owner, api);
         let mut cx = Cx::new(core, self, share2_owner);
         let guard = FailOnUnwind { actor: self };
         let r = f(&mut inner.state, &mut cx);
@@ -330,6 +377,7 @@ impl<A: 'static> Actor<A> {
     fn call_caught<R>(
         &self,
         s: &mut Stakker,
+        api: &'static str,
         f: impl FnOnce(&mut State<A>, &mut Cx<'_, A>) -> R,
     ) -> Option<(R, Option<StopCause>)> {
         let Stakker {
@@ -337,7 +385,8 @@ impl<A: 'static> Actor<A> {
             actor_owner,
             share2_owner,
         } = s;
-        let inner = actor_owner.rw(&self.rc.inner);
+        #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+        let mut inner = self.inner_rw(actor_owner, api);
         let mut cx = Cx::new(core, self, share2_owner);
         let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
             f(&mut inner.state, &mut cx)
@@ -347,6 +396,7 @@ impl<A: 'static> Actor<A> {
             Err(payload) => {
                 let contain = cx.catch_panics();
                 drop(cx);
+                release(inner); // (a `RefMut` in the `no-unsafe` twin)
                 let err = PanicError::with_text(crate::error::payload_text(&*payload));
                 if contain {
                     self.rc.set_phase(FAILING);
@@ -368,7 +418,7 @@ impl<A: 'static> Actor<A> {
         }
         self.rc.set_phase(FAILING);
         let pending = Pending(Some(self.clone()));
-        self.rc.deferrer.defer(move |s| {
+        self.rc.deferrer().defer(move |s| {
             if let Some(actor) = pending.take() {
                 actor.terminate_failing(s, StopCause::Failed(Box::new(err)));
             }
@@ -383,11 +433,11 @@ impl<A: 'static> Actor<A> {
     ///
     /// If `s` is not the actor's runtime, and as for [`Actor::apply`].
     pub fn apply_prep(&self, s: &mut Stakker, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A>) {
-        s.core.check_runtime(&self.rc.deferrer, "Actor::apply_prep");
+        s.core.check_runtime(self.rc.deferrer(), "Actor::apply_prep");
         if self.rc.phase() != PREP {
             return;
         }
-        let Some((parked, cause)) = self.call_guarded(s, |state, cx| {
+        let Some((parked, cause)) = self.call_guarded(s, "Actor::apply_prep", |state, cx| {
             let val = f(cx)?;
             if cx.stop_requested() {
                 return None; // value dropped; termination below
@@ -411,7 +461,7 @@ impl<A: 'static> Actor<A> {
             calls: parked.into_iter(),
         };
         for call in rest.calls.by_ref() {
-            if let Some(cause) = self.call_ready(s, call) {
+            if let Some(cause) = self.call_ready(s, "Actor::apply_prep", call) {
                 self.terminate(s, cause);
             }
             if self.rc.phase() != READY {
@@ -433,7 +483,7 @@ impl<A: 'static> Actor<A> {
         s: &mut Stakker,
         f: impl FnOnce(&mut A, &mut Cx<'_, A>) -> R,
     ) -> Option<R> {
-        s.core.check_runtime(&self.rc.deferrer, "Actor::query");
+        s.core.check_runtime(self.rc.deferrer(), "Actor::query");
         if self.rc.phase() != READY {
             return None;
         }
@@ -443,9 +493,9 @@ impl<A: 'static> Actor<A> {
         };
         // Usually called from outside `run`, so it catches for itself to get the message.
         #[cfg(feature = "std")]
-        let (r, cause) = self.call_caught(s, call)?;
+        let (r, cause) = self.call_caught(s, "Actor::query", call)?;
         #[cfg(not(feature = "std"))]
-        let (r, cause) = self.call_guarded(s, call)?;
+        let (r, cause) = self.call_guarded(s, "Actor::query", call)?;
         if let Some(cause) = cause {
             self.terminate(s, cause);
         }
@@ -471,9 +521,14 @@ impl<A: 'static> Actor<A> {
 
     fn finish_termination(&self, s: &mut Stakker, cause: StopCause) {
         self.rc.set_phase(ZOMBIE);
-        let inner = s.actor_owner.rw(&self.rc.inner);
-        let state = core::mem::replace(&mut inner.state, State::Zombie);
-        let notify = core::mem::replace(&mut inner.notify, Ret::empty());
+        let (state, notify) = {
+            #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+            let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::terminate");
+            (
+                core::mem::replace(&mut inner.state, State::Zombie),
+                core::mem::replace(&mut inner.notify, Ret::empty()),
+            )
+        };
         // User code (the state's `Drop`, the notify handler) runs with no borrow held.
         drop(state);
         #[cfg(feature = "logger")]
@@ -484,7 +539,7 @@ impl<A: 'static> Actor<A> {
     /// Macro support: the actor's deferrer.
     #[inline]
     pub fn access_deferrer(&self) -> &Deferrer {
-        &self.rc.deferrer
+        self.rc.deferrer()
     }
 
     /// Macro support: returns `self`.
@@ -512,7 +567,7 @@ impl<A: 'static> Actor<A> {
         self.rc.set_owners(n);
         if n == 0 && self.rc.phase() < FAILING {
             let pending = Pending(Some(self.clone()));
-            self.rc.deferrer.defer(move |s| {
+            self.rc.deferrer().defer(move |s| {
                 if let Some(actor) = pending.take() {
                     actor.terminate(s, StopCause::Dropped);
                 }
@@ -535,7 +590,7 @@ impl<A: 'static> Pending<A> {
 impl<A: 'static> Drop for Pending<A> {
     fn drop(&mut self) {
         if let Some(actor) = self.0.take() {
-            let shared = actor.rc.deferrer.0.clone();
+            let shared = actor.rc.deferrer().0.clone();
             if shared.tearing_down.get() {
                 shared.orphans.borrow_mut().push(Box::new(actor));
             }
@@ -556,9 +611,14 @@ impl<A: 'static> Orphan for Actor<A> {
             return;
         }
         self.rc.set_phase(ZOMBIE);
-        let inner = s.actor_owner.rw(&self.rc.inner);
-        let state = core::mem::replace(&mut inner.state, State::Zombie);
-        let notify = core::mem::replace(&mut inner.notify, Ret::empty());
+        let (state, notify) = {
+            #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+            let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::terminate");
+            (
+                core::mem::replace(&mut inner.state, State::Zombie),
+                core::mem::replace(&mut inner.notify, Ret::empty()),
+            )
+        };
         drop(state);
         drop(notify);
     }
@@ -598,7 +658,7 @@ impl<A: 'static> ActorOwn<A> {
     ///
     /// If `s` is not the actor's runtime.
     pub fn kill(&self, s: &mut Stakker, err: Box<dyn Error>) {
-        s.core.check_runtime(&self.rc.deferrer, "ActorOwn::kill");
+        s.core.check_runtime(self.rc.deferrer(), "ActorOwn::kill");
         self.actor.terminate(s, StopCause::Killed(err));
     }
 

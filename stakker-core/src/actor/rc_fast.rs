@@ -2,7 +2,7 @@
 //!
 //! Actors never need weak references, so the header is one `u32` count instead of `Rc`'s two
 //! `usize` counts; with a spare `u32` beside it (the actor's phase and owner count), an actor with 24
-//! bytes of state fits in 72 bytes. The safe twin (`rc_safe.rs`, selected by `no-unsafe`) wraps
+//! bytes of state fits in 64 bytes. The safe twin (`rc_safe.rs`, selected by `no-unsafe`) wraps
 //! `alloc::rc::Rc` with the same API.
 //!
 //! Sound because: the box is allocated by `Box` and freed by `Box` exactly once, when the count
