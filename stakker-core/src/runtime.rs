@@ -123,8 +123,8 @@ impl Stakker {
     pub fn new(now: impl Into<Instant>) -> Stakker {
         let now = now.into();
         let deferrer = Deferrer(Rc::new(Shared::new()));
-        let actor_owner = crate::actor::StateOwner::new(&deferrer)
-            .expect("a new runtime has no state owner yet");
+        let actor_owner =
+            crate::actor::StateOwner::new(&deferrer).expect("a new runtime has no state owner yet");
         let share2_owner = QCellOwner::new();
         Stakker {
             core: Core {

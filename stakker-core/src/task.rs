@@ -1,11 +1,11 @@
 //! Minimal hooks for running futures-style tasks on the runtime.
 
+use crate::actor::StateCell;
 use crate::deferrer::Deferrer;
 use crate::runtime::{Core, Stakker};
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::pin::Pin;
-use crate::actor::StateCell;
 
 /// Something that can be resumed on the runtime's thread, such as a future wrapped by an
 /// executor. Must tolerate spurious calls.

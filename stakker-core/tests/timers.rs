@@ -362,6 +362,7 @@ fn virtual_time_host_jumping_to_next_expiry_fires_each_timer() {
     );
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn std_instants_are_accepted() {
     let base = std::time::Instant::now();

@@ -433,7 +433,8 @@ impl<A: 'static> Actor<A> {
     ///
     /// If `s` is not the actor's runtime, and as for [`Actor::apply`].
     pub fn apply_prep(&self, s: &mut Stakker, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A>) {
-        s.core.check_runtime(self.rc.deferrer(), "Actor::apply_prep");
+        s.core
+            .check_runtime(self.rc.deferrer(), "Actor::apply_prep");
         if self.rc.phase() != PREP {
             return;
         }

@@ -4,9 +4,10 @@ use super::{Activity, EventLoop};
 use crate::deferrer::Deferrer;
 use crate::runtime::Stakker;
 use crate::time::{Duration, Instant};
+use alloc::sync::Arc;
 use core::convert::Infallible;
 use core::task::{Context, Poll};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// Set by the poll waker, cleared by the loop.
 #[derive(Default)]

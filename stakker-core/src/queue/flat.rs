@@ -296,9 +296,14 @@ impl<S: 'static> FnQueue<S> {
     /// and items it queues go to the back.
     #[inline]
     pub(crate) fn call_next(&self, s: &mut S) -> bool {
-        // SAFETY (take_front): called only when not empty.
-        let Some((vtable, p)) = self.with(|q| (!q.is_empty()).then(|| unsafe { q.take_front() }))
-        else {
+        let taken = self.with(|q| {
+            if q.is_empty() {
+                return None;
+            }
+            // SAFETY: the queue is not empty; the caller (below) calls the item once.
+            Some(unsafe { q.take_front() })
+        });
+        let Some((vtable, p)) = taken else {
             return false;
         };
         // SAFETY: the item at `p` was consumed from the queue above, so this is its only

@@ -53,8 +53,8 @@ fn items_push_onto_the_running_queue() {
             c.out.push(i);
             // A growing chain: each item queues a bigger one, forcing reallocation while the
             // queue is running.
-            let pad = [i as u8; 200];
-            c.q.push(move |c: &mut Ctx| c.out.push(100 + i + pad[0] as u32 * 0));
+            let pad = [i as u8; 200]; // a 200-byte capture
+            c.q.push(move |c: &mut Ctx| c.out.push(100 + u32::from(pad[199])));
         });
     }
     let mut ctx = Ctx {
