@@ -45,6 +45,9 @@ type Slot = MaybeUninit<u64>;
 
 const SLOT_BYTES: usize = size_of::<Slot>();
 
+/// Capacity a queue grows to on its first push (4 KiB).
+const MIN_SLOTS: usize = 512;
+
 /// Per-closure-type operations, one constant per `F`.
 struct Vtable<S> {
     /// Moves the closure out of the slots at the pointer and calls it.
@@ -121,7 +124,12 @@ impl<S: 'static> RawQueue<S> {
 
     #[cold]
     fn reserve_slow(&mut self, n: usize) {
-        if self.head > 0 {
+        if self.buf.capacity() < MIN_SLOTS {
+            // Start with room for many items, so that a queue that is pushed and popped in
+            // turn (a chain of calls) compacts rarely.
+            self.buf.reserve(MIN_SLOTS - self.buf.len());
+        }
+        if self.head > 0 && self.buf.capacity() - self.buf.len() < n {
             // Move the live items to the front. The consumed slots hold nothing live, so
             // overwriting them loses nothing; `Slot` copies keep provenance.
             self.buf.copy_within(self.head.., 0);
