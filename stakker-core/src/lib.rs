@@ -81,6 +81,8 @@
 //! - `no-unsafe`: `#![forbid(unsafe_code)]`; the flat closure queue is replaced by a boxed one.
 //! - `no-unsafe-queue`: only the closure queue is replaced.
 //! - `logger`: actor logging IDs and span records.
+//! - `tracing`: [`tracing_bridge`] forwards log records to the `tracing` crate (implies
+//!   `logger` and `std`).
 //! - `multi-thread`, `multi-stakker`, `inline-deferrer`, `anymap`: accepted for compatibility
 //!   with the original `stakker` crate; they do nothing here.
 #![no_std]
@@ -114,6 +116,8 @@ pub mod task;
 pub mod time;
 mod timer;
 mod timers;
+#[cfg(feature = "tracing")]
+pub mod tracing_bridge;
 
 pub use actor::{Actor, ActorOwn, ActorOwnAnon};
 pub use cx::Cx;

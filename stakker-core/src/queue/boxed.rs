@@ -38,12 +38,6 @@ impl<S: 'static> FnQueue<S> {
         self.items.borrow_mut().push_back(Box::new(f));
     }
 
-    /// Appends an already boxed closure at the back.
-    #[inline]
-    pub(crate) fn push_box(&self, f: Item<S>) {
-        self.items.borrow_mut().push_back(f);
-    }
-
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
     /// The item is removed (and the borrow released) before it runs.
     #[inline]

@@ -293,12 +293,6 @@ impl<S: 'static> FnQueue<S> {
         self.with(move |q| q.push(f));
     }
 
-    /// Appends an already boxed closure at the back.
-    #[inline]
-    pub(crate) fn push_box(&self, f: Box<dyn FnOnce(&mut S)>) {
-        self.push(move |s: &mut S| f(s));
-    }
-
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
     /// The item is removed before it runs, so a panic inside it leaves the queue consistent,
     /// and items it queues go to the back.

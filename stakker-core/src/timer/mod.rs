@@ -5,9 +5,17 @@ use crate::deferrer::Shared;
 use crate::runtime::{Core, Stakker};
 use crate::time::{Duration, Instant};
 use crate::timers::{TimerKey, Timers};
-use alloc::boxed::Box;
+#[cfg(not(feature = "no-unsafe"))]
+mod callback_fast;
+#[cfg(not(feature = "no-unsafe"))]
+use callback_fast::Callback;
+#[cfg(feature = "no-unsafe")]
+mod callback_safe;
+#[cfg(feature = "no-unsafe")]
+use callback_safe::Callback;
 
-type Callback = Box<dyn FnOnce(&mut Stakker)>;
+#[cfg(test)]
+mod tests;
 
 macro_rules! timer_key {
     ($(#[$doc:meta])* $name:ident) => {
@@ -36,7 +44,7 @@ timer_key!(
 
 /// The runtime's timers: the generic store specialised to queue callbacks.
 pub(crate) struct TimerStore {
-    timers: Timers<Callback>,
+    timers: Timers<Callback<Stakker>>,
 }
 
 impl TimerStore {
@@ -49,7 +57,7 @@ impl TimerStore {
     /// Appends every callback due at or before `now` to the main queue, in due-time order.
     pub(crate) fn expire(&mut self, now: Instant, shared: &Shared) {
         self.timers
-            .expire(now.as_nanos(), |cb| shared.main.push_box(cb));
+            .expire(now.as_nanos(), |cb| shared.main.push(move |s| cb.call(s)));
     }
 
     pub(crate) fn next_expiry(&mut self) -> Option<Instant> {
@@ -77,7 +85,7 @@ impl Core {
         f: impl FnOnce(&mut Stakker) + 'static,
     ) -> FixedTimerKey {
         let due = self.timer_due(expiry.into());
-        FixedTimerKey(self.timers.timers.add(due.as_nanos(), Box::new(f)))
+        FixedTimerKey(self.timers.timers.add(due.as_nanos(), Callback::new(f)))
     }
 
     /// Cancels a fixed timer; its callback is dropped unrun. `false` if the timer already
@@ -96,7 +104,7 @@ impl Core {
         f: impl FnOnce(&mut Stakker) + 'static,
     ) -> MaxTimerKey {
         let due = self.timer_due(expiry.into());
-        MaxTimerKey(self.timers.timers.max_add(due.as_nanos(), Box::new(f)))
+        MaxTimerKey(self.timers.timers.max_add(due.as_nanos(), Callback::new(f)))
     }
 
     /// Moves a Max timer's due time to `expiry` if that is later (an earlier value is
@@ -126,7 +134,7 @@ impl Core {
         f: impl FnOnce(&mut Stakker) + 'static,
     ) -> MinTimerKey {
         let due = self.timer_due(expiry.into());
-        MinTimerKey(self.timers.timers.min_add(due.as_nanos(), Box::new(f)))
+        MinTimerKey(self.timers.timers.min_add(due.as_nanos(), Callback::new(f)))
     }
 
     /// Moves a Min timer's due time to `expiry` if that is earlier (a later value is
