@@ -58,6 +58,20 @@
 //! queued terminations, due timers) appends to one main FIFO per runtime, so the order of a
 //! run is fully determined by its inputs.
 //!
+//! # Timers
+//!
+//! [`Core::after`], [`Core::timer_add`] and the Max/Min timers ([`Core::timer_max_add`],
+//! [`Core::timer_min_add`]) and their macros fire a callback as a main-queue item in the first
+//! `run` whose `now` is at or after the due time. **The resolution is one nanosecond**: due
+//! times are kept exactly as given (no rounding grid), and [`Stakker::next_expiry`] reports
+//! them exactly, so a virtual-time host that jumps to `next_expiry()` fires the timer in that
+//! run. A timer never fires early and never in the `run` that added it: a due time at or
+//! before [`Core::now`] is treated as `now + 1 ns`. Timers due in the same `run` fire in
+//! due-time order, ties in creation order, however far ahead they were set; deadlines years
+//! ahead (up to the end of the `u64` nanosecond range) work, and `after(Duration::MAX, ..)`
+//! saturates instead of panicking. Only Max timers may report an earlier checkpoint in
+//! `next_expiry` (after an update moved them later); their callback never runs at it.
+//!
 //! # Actor lifecycle
 //!
 //! An actor starts in **Prep** (no state value; Ready calls are parked in arrival order), becomes

@@ -91,6 +91,20 @@ macro_rules! share_common {
 /// *c2.rw(&mut s) += 5;
 /// assert_eq!(*counter.ro(&s), 5);
 /// ```
+///
+/// A write borrow holds the runtime: nothing else can use `Core` (or another share) until it
+/// ends, which is what makes the access sound without `RefCell`:
+///
+/// ```compile_fail
+/// use stakker_core::{Share, Stakker};
+/// use std::time::Instant;
+/// let mut s = Stakker::new(Instant::now());
+/// let a = Share::new(&s, 0u32);
+/// let b = Share::new(&s, 0u32);
+/// let x = a.rw(&mut s);
+/// let y = b.rw(&mut s); // error: `s` is already mutably borrowed by `x`
+/// *x += *y;
+/// ```
 pub struct Share<T>(Rc<ShareBox<T>>);
 
 /// A weak reference to a [`Share`].
