@@ -17,25 +17,9 @@
 //! - the types are neither `Send` nor `Sync` (`Rc`, `UnsafeCell`), so all of this is on one
 //!   thread.
 
+use super::StateOwner;
 use crate::deferrer::Deferrer;
 use core::cell::UnsafeCell;
-
-/// The right to borrow every `StateCell` of one runtime.
-pub(crate) struct StateOwner {
-    runtime: Deferrer,
-}
-
-impl StateOwner {
-    /// The owner for `runtime`, or `None` if one was already created for it.
-    pub(crate) fn new(runtime: &Deferrer) -> Option<Self> {
-        if runtime.0.state_owner_taken.replace(true) {
-            return None;
-        }
-        Some(StateOwner {
-            runtime: runtime.clone(),
-        })
-    }
-}
 
 /// A cell borrowed only through its runtime's `StateOwner`.
 pub(crate) struct StateCell<T> {
@@ -60,7 +44,7 @@ impl<T> StateCell<T> {
     /// Borrows the value, or `None` if `owner` belongs to another runtime.
     #[inline]
     pub(crate) fn rw<'a>(&'a self, owner: &'a mut StateOwner) -> Option<&'a mut T> {
-        if !self.runtime.same_runtime(&owner.runtime) {
+        if !self.runtime.same_runtime(owner.runtime()) {
             return None;
         }
         // SAFETY: `owner` is the one owner of this cell's runtime (module docs), and it is

@@ -1,25 +1,9 @@
 //! Safe twin of `cell_fast.rs`: the same checks over a `RefCell`. The owner borrow makes the
 //! `RefCell` borrow always succeed.
 
+use super::StateOwner;
 use crate::deferrer::Deferrer;
 use core::cell::{RefCell, RefMut};
-
-/// The right to borrow every `StateCell` of one runtime.
-pub(crate) struct StateOwner {
-    runtime: Deferrer,
-}
-
-impl StateOwner {
-    /// The owner for `runtime`, or `None` if one was already created for it.
-    pub(crate) fn new(runtime: &Deferrer) -> Option<Self> {
-        if runtime.0.state_owner_taken.replace(true) {
-            return None;
-        }
-        Some(StateOwner {
-            runtime: runtime.clone(),
-        })
-    }
-}
 
 /// A cell borrowed only through its runtime's `StateOwner`.
 pub(crate) struct StateCell<T> {
@@ -44,7 +28,7 @@ impl<T> StateCell<T> {
     /// Borrows the value, or `None` if `owner` belongs to another runtime.
     #[inline]
     pub(crate) fn rw<'a>(&'a self, owner: &'a mut StateOwner) -> Option<RefMut<'a, T>> {
-        if !self.runtime.same_runtime(&owner.runtime) {
+        if !self.runtime.same_runtime(owner.runtime()) {
             return None;
         }
         Some(self.value.borrow_mut())

@@ -14,11 +14,35 @@ use core::ops::{Deref, DerefMut};
 #[cfg(not(feature = "no-unsafe"))]
 mod cell_fast;
 #[cfg(not(feature = "no-unsafe"))]
-pub(crate) use cell_fast::{StateCell, StateOwner};
+pub(crate) use cell_fast::StateCell;
 #[cfg(feature = "no-unsafe")]
 mod cell_safe;
 #[cfg(feature = "no-unsafe")]
-pub(crate) use cell_safe::{StateCell, StateOwner};
+pub(crate) use cell_safe::StateCell;
+
+/// The right to borrow every `StateCell` of one runtime: exactly one exists per runtime, in
+/// its `Stakker` (the cell modules' soundness rests on that).
+pub(crate) struct StateOwner {
+    runtime: Deferrer,
+}
+
+impl StateOwner {
+    /// The owner for `runtime`, or `None` if one was already created for it.
+    pub(crate) fn new(runtime: &Deferrer) -> Option<Self> {
+        if runtime.0.state_owner_taken.replace(true) {
+            return None;
+        }
+        Some(StateOwner {
+            runtime: runtime.clone(),
+        })
+    }
+
+    /// The runtime this owner belongs to.
+    #[inline]
+    fn runtime(&self) -> &Deferrer {
+        &self.runtime
+    }
+}
 
 /// A borrow of an actor's inner state through the runtime's `StateOwner`.
 #[cfg(not(feature = "no-unsafe"))]
@@ -342,6 +366,20 @@ impl<A: 'static> Actor<A> {
         .and_then(|(_, cause)| cause)
     }
 
+    /// Splits the runtime for one call: the actor's state and a context holding `Core`.
+    #[inline(always)]
+    fn enter<'a>(&'a self, s: &'a mut Stakker, api: &str) -> (InnerRef<'a, A>, Cx<'a, A>) {
+        let Stakker {
+            core,
+            actor_owner,
+            share2_owner,
+        } = s;
+        (
+            self.inner_rw(actor_owner, api),
+            Cx::new(core, self, share2_owner),
+        )
+    }
+
     /// Runs `f` with the state cell and a context, applying the panic rules of the crate docs.
     /// Returns `None` if a panic was contained (the actor has then already failed), else
     /// `f`'s result and the stop request.
@@ -356,14 +394,8 @@ impl<A: 'static> Actor<A> {
         api: &'static str,
         f: impl FnOnce(&mut State<A>, &mut Cx<'_, A>) -> R,
     ) -> Option<(R, Option<StopCause>)> {
-        let Stakker {
-            core,
-            actor_owner,
-            share2_owner,
-        } = s;
         #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
-        let mut inner = self.inner_rw(actor_owner, api);
-        let mut cx = Cx::new(core, self, share2_owner);
+        let (mut inner, mut cx) = self.enter(s, api);
         let guard = FailOnUnwind { actor: self };
         let r = f(&mut inner.state, &mut cx);
         core::mem::forget(guard);
@@ -380,14 +412,8 @@ impl<A: 'static> Actor<A> {
         api: &'static str,
         f: impl FnOnce(&mut State<A>, &mut Cx<'_, A>) -> R,
     ) -> Option<(R, Option<StopCause>)> {
-        let Stakker {
-            core,
-            actor_owner,
-            share2_owner,
-        } = s;
         #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
-        let mut inner = self.inner_rw(actor_owner, api);
-        let mut cx = Cx::new(core, self, share2_owner);
+        let (mut inner, mut cx) = self.enter(s, api);
         let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
             f(&mut inner.state, &mut cx)
         }));
