@@ -18,6 +18,8 @@ pub(crate) struct Shared {
     pub(crate) alive: Cell<bool>,
     /// Set once the runtime's one `StateOwner` exists (see `actor::StateOwner`).
     pub(crate) state_owner_taken: Cell<bool>,
+    /// Set when that `StateOwner` is dropped (with the `Stakker`).
+    pub(crate) state_owner_gone: Cell<bool>,
     /// Set while `Stakker::run` (or another guarded entry point) is executing.
     pub(crate) in_run: Cell<bool>,
     /// Set while the `Stakker` is being dropped: actors whose queued termination is dropped
@@ -39,6 +41,7 @@ impl Shared {
             idle: FnQueue::new(),
             alive: Cell::new(true),
             state_owner_taken: Cell::new(false),
+            state_owner_gone: Cell::new(false),
             in_run: Cell::new(false),
             tearing_down: Cell::new(false),
             orphans: RefCell::new(alloc::vec::Vec::new()),

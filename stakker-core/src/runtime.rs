@@ -54,10 +54,12 @@ pub struct Core {
 /// assert_eq!(log.get(), 1);
 /// ```
 pub struct Stakker {
-    pub(crate) core: Core,
     /// Owner of every actor state cell and task cell of this runtime. Kept outside `Core` so
-    /// that an actor's state and `&mut Core` can be borrowed together.
+    /// that an actor's state and `&mut Core` can be borrowed together. Declared first so it is
+    /// dropped before `Core`: owners released while `Core`'s contents drop then find the
+    /// runtime gone and drop their actor's state at once.
     pub(crate) actor_owner: crate::actor::StateOwner,
+    pub(crate) core: Core,
     /// Owner of every `Share2` cell, lent to `Cx` during actor calls.
     pub(crate) share2_owner: QCellOwner,
 }
@@ -127,6 +129,7 @@ impl Stakker {
             crate::actor::StateOwner::new(&deferrer).expect("a new runtime has no state owner yet");
         let share2_owner = QCellOwner::new();
         Stakker {
+            actor_owner,
             core: Core {
                 deferrer,
                 now,
@@ -143,7 +146,6 @@ impl Stakker {
                 log: Default::default(),
                 wake: Default::default(),
             },
-            actor_owner,
             share2_owner,
         }
     }

@@ -14,6 +14,8 @@
 //!   cell or owner refers to it (both hold an `Rc` of it), so owner identity is never confused;
 //! - `rw` hands out `&'a mut T` only for `&'a mut StateOwner` of the cell's own runtime, so two
 //!   such references cannot coexist;
+//! - once the owner is dropped (`Shared::state_owner_gone`), no `rw` borrow can exist, and
+//!   `with_orphaned` takes only short borrows that run no user code;
 //! - the types are neither `Send` nor `Sync` (`Rc`, `UnsafeCell`), so all of this is on one
 //!   thread.
 
@@ -39,6 +41,20 @@ impl<T> StateCell<T> {
     #[inline]
     pub(crate) fn runtime(&self) -> &Deferrer {
         &self.runtime
+    }
+
+    /// Runs `f` on the value if the runtime's owner is gone (the `Stakker` was dropped), so
+    /// that an actor kept alive only by reference cycles can still drop its state. `f` must
+    /// only move values in or out (no user code).
+    #[inline]
+    pub(crate) fn with_orphaned<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        if !self.runtime.0.state_owner_gone.get() {
+            return None;
+        }
+        // SAFETY: the runtime's one owner has been dropped, so no `rw` borrow exists or can
+        // ever be made again; the only accesses left are calls like this one, whose `f` runs
+        // no user code and so cannot re-enter: this `&mut` is unique while `f` runs.
+        Some(f(unsafe { &mut *self.value.get() }))
     }
 
     /// Borrows the value, or `None` if `owner` belongs to another runtime.

@@ -25,6 +25,15 @@ impl<T> StateCell<T> {
         &self.runtime
     }
 
+    /// Runs `f` on the value if the runtime's owner is gone (see `cell_fast.rs`).
+    #[inline]
+    pub(crate) fn with_orphaned<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        if !self.runtime.0.state_owner_gone.get() {
+            return None;
+        }
+        Some(f(&mut self.value.borrow_mut()))
+    }
+
     /// Borrows the value, or `None` if `owner` belongs to another runtime.
     #[inline]
     pub(crate) fn rw<'a>(&'a self, owner: &'a mut StateOwner) -> Option<RefMut<'a, T>> {

@@ -44,6 +44,12 @@ impl StateOwner {
     }
 }
 
+impl Drop for StateOwner {
+    fn drop(&mut self) {
+        self.runtime.0.state_owner_gone.set(true);
+    }
+}
+
 /// A borrow of an actor's inner state through the runtime's `StateOwner`.
 #[cfg(not(feature = "no-unsafe"))]
 type InnerRef<'a, A> = &'a mut Inner<A>;
@@ -587,12 +593,28 @@ impl<A: 'static> Actor<A> {
         self.rc.set_owners(self.rc.owners() + 1);
     }
 
-    /// Releases one owner; the last one queues termination with `StopCause::Dropped`.
+    /// Releases one owner; the last one queues termination with `StopCause::Dropped`. If the
+    /// runtime is already gone, the state is dropped at once instead (no termination is
+    /// delivered; the notify `Ret` reports `None`), so an actor kept alive by its own
+    /// references (a `Fwd` to itself in its state) is not leaked.
     #[inline]
     fn release_owner(&self) {
         let n = self.rc.owners() - 1;
         self.rc.set_owners(n);
-        if n == 0 && self.rc.phase() < FAILING {
+        if n != 0 || self.rc.phase() == ZOMBIE {
+            return;
+        }
+        let orphaned = self.rc.inner.with_orphaned(|inner| {
+            (
+                core::mem::replace(&mut inner.state, State::Zombie),
+                core::mem::replace(&mut inner.notify, Ret::empty()),
+            )
+        });
+        if let Some((state, notify)) = orphaned {
+            self.rc.set_phase(ZOMBIE);
+            drop(state);
+            drop(notify);
+        } else if self.rc.phase() < FAILING {
             let pending = Pending(Some(self.clone()));
             self.rc.deferrer().defer(move |s| {
                 if let Some(actor) = pending.take() {
