@@ -92,10 +92,12 @@
 //! - `std` (default): conversions to and from `std::time::Instant`, `Core::systime`, panic
 //!   containment.
 //! - `inter-thread` (default): the cross-thread wake machinery.
-//! - `no-unsafe`: `#![forbid(unsafe_code)]`; the flat closure queue is replaced by a boxed one.
+//! - `no-unsafe`: `#![forbid(unsafe_code)]`; every unsafe leaf module is replaced by its safe
+//!   twin (flat closure queue → boxed queue, actor reference count → `Rc`, actor state cell →
+//!   `RefCell`, inline timer callbacks → boxes). Behaviour and API are identical.
 //! - `no-unsafe-queue`: only the closure queue is replaced.
 //! - `logger`: actor logging IDs and span records.
-//! - `tracing`: [`tracing_bridge`] forwards log records to the `tracing` crate (implies
+//! - `tracing`: the `tracing_bridge` module forwards log records to the `tracing` crate (implies
 //!   `logger` and `std`).
 //! - `multi-thread`, `multi-stakker`, `inline-deferrer`, `anymap`: accepted for compatibility
 //!   with the original `stakker` crate; they do nothing here.
