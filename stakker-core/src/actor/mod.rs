@@ -97,6 +97,17 @@ struct Inner<A: 'static> {
     notify: Ret<StopCause>,
 }
 
+impl<A: 'static> Inner<A> {
+    /// Leaves the actor a zombie, handing back its state (or parked calls) and notify `Ret`
+    /// to be dropped or called with no borrow held.
+    fn take_all(&mut self) -> (State<A>, Ret<StopCause>) {
+        (
+            core::mem::replace(&mut self.state, State::Zombie),
+            core::mem::replace(&mut self.notify, Ret::empty()),
+        )
+    }
+}
+
 /// The shared allocation behind every reference to one actor.
 pub(crate) struct ActorBox<A: 'static> {
     #[cfg(feature = "logger")]
@@ -557,10 +568,7 @@ impl<A: 'static> Actor<A> {
         let (state, notify) = {
             #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
             let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::terminate");
-            (
-                core::mem::replace(&mut inner.state, State::Zombie),
-                core::mem::replace(&mut inner.notify, Ret::empty()),
-            )
+            inner.take_all()
         };
         // User code (the state's `Drop`, the notify handler) runs with no borrow held.
         drop(state);
@@ -604,12 +612,7 @@ impl<A: 'static> Actor<A> {
         if n != 0 || self.rc.phase() == ZOMBIE {
             return;
         }
-        let orphaned = self.rc.inner.with_orphaned(|inner| {
-            (
-                core::mem::replace(&mut inner.state, State::Zombie),
-                core::mem::replace(&mut inner.notify, Ret::empty()),
-            )
-        });
+        let orphaned = self.rc.inner.with_orphaned(Inner::take_all);
         if let Some((state, notify)) = orphaned {
             self.rc.set_phase(ZOMBIE);
             drop(state);
@@ -663,10 +666,7 @@ impl<A: 'static> Orphan for Actor<A> {
         let (state, notify) = {
             #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
             let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::terminate");
-            (
-                core::mem::replace(&mut inner.state, State::Zombie),
-                core::mem::replace(&mut inner.notify, Ret::empty()),
-            )
+            inner.take_all()
         };
         drop(state);
         drop(notify);

@@ -160,11 +160,10 @@ impl<S: 'static> RawQueue<S> {
         let n = vtable.slots;
         self.reserve(n);
         let len = self.buf.len();
-        // SAFETY: `reserve` made room for `n` slots after `len`, and `n` covers the vtable
-        // slot plus `size_of::<F>()` bytes. The base pointer is 8-aligned (a `Vec<Slot>`),
-        // every item starts on a slot boundary and `F` is at most 8-aligned (asserted above),
-        // so both writes are aligned and in bounds. The slots become part of the queue only
-        // when `set_len` runs, after both values are written; nothing in between can panic.
+        // Both writes are aligned (8-aligned `Vec<Slot>` base, items start on slot boundaries,
+        // `F` at most 8-aligned) and the slots join the queue only at `set_len`, after both.
+        // SAFETY: `reserve` made room for `n` slots after `len`, covering the vtable slot plus
+        // `size_of::<F>()` bytes, so both writes are in bounds; nothing in between can panic.
         unsafe {
             let p = self.buf.as_mut_ptr().add(len);
             p.cast::<&'static Vtable<S>>().write(vtable);
