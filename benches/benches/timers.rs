@@ -266,14 +266,4 @@ fn run<M: Measurement>(mut c: Criterion<M>) {
     c.final_summary();
 }
 
-fn main() {
-    let cpu = clock::cpu_clock_requested();
-    clock::announce(cpu);
-    if cpu {
-        run(Criterion::default()
-            .with_measurement(clock::ThreadCpuTime)
-            .configure_from_args());
-    } else {
-        run(Criterion::default().configure_from_args());
-    }
-}
+clock::bench_main!(run);

@@ -80,3 +80,24 @@ impl Measurement for ThreadCpuTime {
         WALL.formatter()
     }
 }
+
+/// The `main` of a bench target: runs `$run` (a function generic over the criterion
+/// measurement) with the clock `STAKKER_BENCH_CLOCK` asks for.
+macro_rules! bench_main {
+    ($run:ident) => {
+        fn main() {
+            let cpu = clock::cpu_clock_requested();
+            clock::announce(cpu);
+            if cpu {
+                $run(
+                    Criterion::default()
+                        .with_measurement(clock::ThreadCpuTime)
+                        .configure_from_args(),
+                );
+            } else {
+                $run(Criterion::default().configure_from_args());
+            }
+        }
+    };
+}
+pub(crate) use bench_main;
