@@ -208,6 +208,15 @@ macro_rules! __stakker_generic_call {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __stakker_call_body {
+    // `call!([actor], ..)`: the item takes over the actor reference cloned for it.
+    (call () one $actor:ident $q:tt ready ($m:ident) ($($x:expr),*) [$($a:ident)*] []) => {{
+        $(let $a = $x;)*
+        $actor.defer_apply_owned(move |this, cx| this.$m(cx $(, $a)*))
+    }};
+    (call () one $actor:ident $q:tt prep ($($callee:tt)*) ($($x:expr),*) [$($a:ident)*] []) => {{
+        $(let $a = $x;)*
+        $actor.defer_apply_prep_owned(move |cx| $($callee)*(cx $(, $a)*))
+    }};
     ($op:ident $pre:tt $qk:ident $actor:ident $q:tt ready ($m:ident) ($($x:expr),*)
      [$($a:ident)*] []) => {{
         $(let $a = $x;)*
@@ -1193,7 +1202,7 @@ macro_rules! ret_some_do {
 #[macro_export]
 macro_rules! ret_nop {
     () => {
-        $crate::Ret::new(|_| {})
+        $crate::Ret::nop()
     };
 }
 

@@ -34,9 +34,16 @@ impl<M: 'static> Ret<M> {
         }
     }
 
-    /// A `Ret` with no handler: using or dropping it does nothing.
+    /// A `Ret` that does nothing when used or dropped (what [`ret_nop!`](crate::ret_nop)
+    /// makes). It holds no handler, so it costs no allocation and no call.
+    ///
+    /// ```
+    /// use stakker_core::{ret, Ret};
+    /// let r: Ret<String> = Ret::nop();
+    /// ret!([r], "ignored".to_string());
+    /// ```
     #[inline]
-    pub(crate) fn empty() -> Ret<M> {
+    pub fn nop() -> Ret<M> {
         Ret(None)
     }
 
@@ -52,7 +59,7 @@ impl<M: 'static> Ret<M> {
         actor: Actor<A>,
         f: impl FnOnce(&mut A, &mut Cx<'_, A>, Option<M>) + 'static,
     ) -> Ret<M> {
-        Ret::new(move |m| actor.defer_apply(move |a, cx| f(a, cx, m)))
+        Ret::new(move |m| actor.defer_apply_owned(move |a, cx| f(a, cx, m)))
     }
 
     /// Use or drop queues one Prep call delivering `Some(msg)` or `None`.
@@ -61,7 +68,7 @@ impl<M: 'static> Ret<M> {
         actor: Actor<A>,
         f: impl FnOnce(&mut Cx<'_, A>, Option<M>) -> Option<A> + 'static,
     ) -> Ret<M> {
-        Ret::new(move |m| actor.defer_apply_prep(move |cx| f(cx, m)))
+        Ret::new(move |m| actor.defer_apply_prep_owned(move |cx| f(cx, m)))
     }
 
     /// Use queues a Ready call with the message; dropping it does nothing.
@@ -72,7 +79,7 @@ impl<M: 'static> Ret<M> {
     ) -> Ret<M> {
         Ret::new(move |m| {
             if let Some(m) = m {
-                actor.defer_apply(move |a, cx| f(a, cx, m));
+                actor.defer_apply_owned(move |a, cx| f(a, cx, m));
             }
         })
     }
@@ -85,7 +92,7 @@ impl<M: 'static> Ret<M> {
     ) -> Ret<M> {
         Ret::new(move |m| {
             if let Some(m) = m {
-                actor.defer_apply_prep(move |cx| f(cx, m));
+                actor.defer_apply_prep_owned(move |cx| f(cx, m));
             }
         })
     }

@@ -2266,3 +2266,63 @@ mod hygiene {
 fn every_macro_without_prelude_or_imports() {
     hygiene::every_macro_without_prelude_or_imports();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Calls queued after the runtime is gone
+// ---------------------------------------------------------------------------------------------
+
+/// An actor whose argument records when it is dropped.
+struct Holder;
+
+impl Holder {
+    fn init(_: CX![]) -> Option<Self> {
+        Some(Holder)
+    }
+    fn take(&mut self, _: CX![], _arg: DropFlag) {
+        panic!("must not run: the runtime is gone");
+    }
+    fn make(_: CX![], _arg: DropFlag) -> Option<Self> {
+        panic!("must not run: the runtime is gone");
+    }
+}
+
+/// Sets its flag when dropped.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn call_after_runtime_dropped_is_discarded_even_when_it_holds_the_last_reference() {
+    // The queued item owns the only remaining references to the actor, and the actor the only
+    // one to the runtime's queues: refusing the item frees the runtime from inside `call!`.
+    for prep in [false, true] {
+        let mut s = stakker();
+        let own = actor!(s, Holder::init(), ret_nop!());
+        s.run(T0, false);
+        let actor: Actor<Holder> = own.clone();
+        drop(own);
+        drop(s);
+        let dropped = Rc::new(Cell::new(false));
+        let arg = DropFlag(dropped.clone());
+        if prep {
+            call!([actor], Holder::make(arg));
+        } else {
+            call!([actor], take(arg));
+        }
+        assert!(
+            dropped.get(),
+            "the refused call's arguments are dropped at once"
+        );
+        // Now a `Ret` that owns the last reference to the actor, and so to the runtime.
+        let r: Ret<DropFlag> = Ret::some_to_actor(actor, |this, cx, m| this.take(cx, m));
+        let dropped2 = Rc::new(Cell::new(false));
+        ret!([r], DropFlag(dropped2.clone()));
+        assert!(dropped2.get());
+        assert_eq!(Rc::strong_count(&dropped), 1);
+        assert_eq!(Rc::strong_count(&dropped2), 1);
+    }
+}

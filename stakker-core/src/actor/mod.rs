@@ -57,6 +57,15 @@ type InnerRef<'a, A> = &'a mut Inner<A>;
 type InnerRef<'a, A> = core::cell::RefMut<'a, Inner<A>>;
 
 #[cfg(not(feature = "no-unsafe"))]
+mod queue_fast;
+#[cfg(not(feature = "no-unsafe"))]
+use queue_fast::defer_owning;
+#[cfg(feature = "no-unsafe")]
+mod queue_safe;
+#[cfg(feature = "no-unsafe")]
+use queue_safe::defer_owning;
+
+#[cfg(not(feature = "no-unsafe"))]
 mod rc_fast;
 #[cfg(not(feature = "no-unsafe"))]
 use rc_fast::ActorRc;
@@ -103,7 +112,7 @@ impl<A: 'static> Inner<A> {
     fn take_all(&mut self) -> (State<A>, Ret<StopCause>) {
         (
             core::mem::replace(&mut self.state, State::Zombie),
-            core::mem::replace(&mut self.notify, Ret::empty()),
+            core::mem::replace(&mut self.notify, Ret::nop()),
         )
     }
 }
@@ -324,8 +333,22 @@ impl<A: 'static> Actor<A> {
     #[doc(hidden)]
     #[inline]
     pub fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
-        let this = self.clone();
-        self.rc.deferrer().defer(move |s| this.apply(s, f));
+        self.clone().defer_apply_owned(f);
+    }
+
+    /// Macro support: [`Actor::defer_apply`] consuming this reference (which the queued call
+    /// then holds), saving a reference-count round trip per call.
+    #[doc(hidden)]
+    #[inline]
+    pub fn defer_apply_owned(self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        defer_owning(self, move |this, s| this.apply(s, f));
+    }
+
+    /// Macro support: [`Actor::defer_apply_prep`] consuming this reference.
+    #[doc(hidden)]
+    #[inline]
+    pub fn defer_apply_prep_owned(self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
+        defer_owning(self, move |this, s| this.apply_prep(s, f));
     }
 
     /// Macro support: queues a Prep call on the actor's own runtime, delivered with
@@ -333,8 +356,7 @@ impl<A: 'static> Actor<A> {
     #[doc(hidden)]
     #[inline]
     pub fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
-        let this = self.clone();
-        self.rc.deferrer().defer(move |s| this.apply_prep(s, f));
+        self.clone().defer_apply_prep_owned(f);
     }
 
     /// Runs `f` now with the state and a context if the actor is Ready; parks it until the
@@ -349,7 +371,20 @@ impl<A: 'static> Actor<A> {
     pub fn apply(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
         match self.rc.phase() {
             READY => {
-                if let Some(cause) = self.call_ready(s, "Actor::apply", f) {
+                // Written out rather than through `call_ready`: moving `f` into another
+                // closure made the compiler copy it through the stack with loads wider than
+                // the stores that wrote it, a store-forwarding stall on every call.
+                let stop = {
+                    #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+                    let (mut inner, mut cx) = self.enter(s, "Actor::apply");
+                    let guard = FailOnUnwind { actor: self };
+                    if let State::Ready(ref mut a) = inner.state {
+                        f(a, &mut cx);
+                    }
+                    core::mem::forget(guard);
+                    cx.into_stop()
+                };
+                if let Some(cause) = stop {
                     self.terminate(s, cause);
                 }
             }
@@ -500,6 +535,9 @@ impl<A: 'static> Actor<A> {
         }
         let Some(parked) = parked else { return };
         self.rc.set_phase(READY);
+        if parked.is_empty() {
+            return; // the usual case: nothing was called before init finished
+        }
         let mut rest = ParkedRest {
             actor: self,
             calls: parked.into_iter(),

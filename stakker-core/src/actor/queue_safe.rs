@@ -1,0 +1,15 @@
+//! Safe twin of `queue_fast.rs`: reaches the runtime through a cloned `Rc`.
+
+use super::Actor;
+use crate::runtime::Stakker;
+
+/// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is
+/// gone).
+#[inline(always)]
+pub(super) fn defer_owning<A: 'static>(
+    actor: Actor<A>,
+    call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
+) {
+    let runtime = actor.rc.deferrer().clone();
+    runtime.defer(move |s| call(&actor, s));
+}
