@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) panicked: RefCell<alloc::vec::Vec<alloc::boxed::Box<dyn crate::actor::PanicVictim>>>,
     /// The task being resumed, for `Task::from_context`.
     pub(crate) current_task: RefCell<Option<crate::task::Task>>,
+    /// Blocks of dropped actors kept for new ones (emptied when the `Stakker` is dropped).
+    pub(crate) actor_pool: crate::actor::BlockPool,
 }
 
 impl Shared {
@@ -48,6 +50,7 @@ impl Shared {
             #[cfg(feature = "std")]
             panicked: RefCell::new(alloc::vec::Vec::new()),
             current_task: RefCell::new(None),
+            actor_pool: crate::actor::BlockPool::new(),
         }
     }
 

@@ -344,6 +344,8 @@ impl Stakker {
         }
         let orphans = core::mem::take(&mut *shared.orphans.borrow_mut());
         drop(orphans);
+        // No actor can be created any more; actors dropped later free their own blocks.
+        shared.actor_pool.clear();
     }
 }
 

@@ -69,10 +69,21 @@ use queue_safe::defer_owning;
 mod rc_fast;
 #[cfg(not(feature = "no-unsafe"))]
 use rc_fast::ActorRc;
+#[cfg(not(feature = "no-unsafe"))]
+pub(crate) use rc_fast::BlockPool;
 #[cfg(feature = "no-unsafe")]
 mod rc_safe;
 #[cfg(feature = "no-unsafe")]
 use rc_safe::ActorRc;
+#[cfg(feature = "no-unsafe")]
+pub(crate) use rc_safe::BlockPool;
+
+/// A value that belongs to a runtime (whose pool its `ActorRc` block comes from).
+#[cfg_attr(feature = "no-unsafe", allow(dead_code))] // the safe twin has no pool
+pub(crate) trait InRuntime {
+    /// The value's runtime.
+    fn runtime(&self) -> &Deferrer;
+}
 
 /// A Ready call parked on a Prep actor until it becomes Ready.
 type Parked<A> = Box<dyn FnOnce(&mut A, &mut Cx<'_, A>)>;
@@ -165,6 +176,13 @@ impl<A: 'static> ActorBox<A> {
     /// The actor's runtime.
     #[inline]
     fn deferrer(&self) -> &Deferrer {
+        self.inner.runtime()
+    }
+}
+
+impl<A: 'static> InRuntime for ActorBox<A> {
+    #[inline]
+    fn runtime(&self) -> &Deferrer {
         self.inner.runtime()
     }
 }

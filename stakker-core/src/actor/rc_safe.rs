@@ -1,8 +1,21 @@
-//! Safe twin of `rc_fast.rs`: the same API over `alloc::rc::Rc`.
+//! Safe twin of `rc_fast.rs`: the same API over `alloc::rc::Rc`, with no block pool (each
+//! actor is a plain allocation).
 
 use alloc::rc::Rc;
 use core::cell::Cell;
 use core::ops::Deref;
+
+/// Stands in for the fast build's pool of freed actor blocks: holds nothing.
+pub(crate) struct BlockPool;
+
+impl BlockPool {
+    pub(crate) fn new() -> Self {
+        BlockPool
+    }
+
+    /// Nothing to free.
+    pub(crate) fn clear(&self) {}
+}
 
 /// A reference-counted pointer (here simply an `Rc`) with a spare word.
 pub(crate) struct ActorRc<T>(Rc<(Cell<u32>, T)>);

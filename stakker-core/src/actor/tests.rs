@@ -47,3 +47,46 @@ fn phase_and_owner_packing() {
     assert!(a.is_zombie());
     assert_eq!(a.rc.owners(), 1);
 }
+
+/// Blocks of dropped actors are kept by their runtime and reused for new actors of the same
+/// size class; the pool is bounded and emptied when the `Stakker` is dropped.
+#[cfg(not(feature = "no-unsafe"))]
+#[test]
+fn actor_blocks_are_pooled_and_reused() {
+    use rc_fast::POOL_MAX_BYTES;
+    let mut s = crate::Stakker::new(crate::time::Instant::from_nanos(0));
+    let pool = |s: &crate::Stakker| s.core.deferrer.0.actor_pool.bytes();
+    let spawn = |s: &mut crate::Stakker, n: usize| -> Vec<ActorOwn<[u64; 3]>> {
+        (0..n)
+            .map(|_| ActorOwn::<[u64; 3]>::new(s, Ret::nop(), 0))
+            .collect()
+    };
+    let a = spawn(&mut s, 10);
+    assert_eq!(pool(&s), 0);
+    let old: Vec<usize> = a.iter().map(|x| x.rc.addr()).collect();
+    drop(a);
+    // Dropping the owners only queues termination; the blocks are freed once it has run
+    // and the last references (the queued items) are gone.
+    s.run(crate::time::Instant::from_nanos(0), false);
+    assert_eq!(pool(&s), 10 * 64);
+    // Same class (a 56-byte box of another type): reused, last freed first.
+    let b: Vec<ActorOwn<[u8; 24]>> = (0..4)
+        .map(|_| ActorOwn::<[u8; 24]>::new(&mut s, Ret::nop(), 0))
+        .collect();
+    assert_eq!(pool(&s), 6 * 64);
+    assert!(b.iter().all(|x| old.contains(&x.rc.addr())));
+    // A larger class does not take them.
+    let c = ActorOwn::<[u64; 16]>::new(&mut s, Ret::nop(), 0);
+    assert_eq!(pool(&s), 6 * 64);
+    // Bounded: far more than the cap dropped at once keeps at most the cap.
+    let many = spawn(&mut s, POOL_MAX_BYTES / 64 + 1000);
+    drop(many);
+    s.run(crate::time::Instant::from_nanos(0), false);
+    assert!(pool(&s) <= POOL_MAX_BYTES && pool(&s) > POOL_MAX_BYTES - 64);
+    // Dropping the runtime empties the pool; actors dropped afterwards free their blocks.
+    let shared = s.core.deferrer.0.clone();
+    drop(s);
+    assert_eq!(shared.actor_pool.bytes(), 0);
+    drop((b, c));
+    assert_eq!(shared.actor_pool.bytes(), 0);
+}
