@@ -2,7 +2,6 @@
 
 use crate::actor::Actor;
 use crate::cx::Cx;
-use alloc::boxed::Box;
 use alloc::string::String;
 
 /// A one-shot reply sink, consumed by use. Its handler runs exactly once: with `Some(msg)`
@@ -23,14 +22,23 @@ use alloc::string::String;
 /// drop(dropped);
 /// assert_eq!(*got.borrow(), vec![Some(7), None]);
 /// ```
-pub struct Ret<M: 'static>(Option<Box<dyn FnOnce(Option<M>)>>);
+pub struct Ret<M: 'static>(Option<Handler<M>>);
+
+#[cfg(not(feature = "no-unsafe"))]
+mod handler_fast;
+#[cfg(not(feature = "no-unsafe"))]
+use handler_fast::Handler;
+#[cfg(feature = "no-unsafe")]
+mod handler_safe;
+#[cfg(feature = "no-unsafe")]
+use handler_safe::Handler;
 
 impl<M: 'static> Ret<M> {
     /// Runs the handler with `Some(msg)`, synchronously.
     #[inline]
     pub fn ret(mut self, msg: M) {
         if let Some(f) = self.0.take() {
-            f(Some(msg));
+            f.call(Some(msg));
         }
     }
 
@@ -50,7 +58,7 @@ impl<M: 'static> Ret<M> {
     /// A `Ret` whose handler is `f`.
     #[inline]
     pub fn new(f: impl FnOnce(Option<M>) + 'static) -> Ret<M> {
-        Ret(Some(Box::new(f)))
+        Ret(Some(Handler::new(f)))
     }
 
     /// Use or drop queues one Ready call delivering `Some(msg)` or `None`.
@@ -111,7 +119,7 @@ impl<M: 'static> Ret<M> {
 impl<M: 'static> Drop for Ret<M> {
     fn drop(&mut self) {
         if let Some(f) = self.0.take() {
-            f(None);
+            f.call(None);
         }
     }
 }
@@ -173,3 +181,6 @@ impl<M: 'static> Ret<M> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
