@@ -385,38 +385,43 @@ impl<A: 'static> Actor<A> {
     ///
     /// If `s` is not the actor's runtime; and if `f` panics (the panic passes through after
     /// the actor has been marked failed, unless panic containment is on).
-    #[inline]
+    #[inline(always)]
     pub fn apply(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
-        match self.rc.phase() {
-            READY => {
-                // Written out rather than through `call_ready`: moving `f` into another
-                // closure made the compiler copy it through the stack with loads wider than
-                // the stores that wrote it, a store-forwarding stall on every call.
-                let stop = {
-                    #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
-                    let (mut inner, mut cx) = self.enter(s, "Actor::apply");
-                    let guard = FailOnUnwind { actor: self };
-                    if let State::Ready(ref mut a) = inner.state {
-                        f(a, &mut cx);
-                    }
-                    core::mem::forget(guard);
-                    cx.into_stop()
-                };
-                if let Some(cause) = stop {
-                    self.terminate(s, cause);
-                }
+        // The Ready path is written out here and everything else kept out of line, so that
+        // the whole delivery inlines into the queue item. Where it did not (or where `f` was
+        // moved into another closure), the compiler copied `f` through the stack with loads
+        // wider than the stores that had just written it: a store-forwarding stall per call.
+        if self.rc.phase() != READY {
+            return self.apply_not_ready(s, f);
+        }
+        let stop = {
+            #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+            let (mut inner, mut cx) = self.enter(s, "Actor::apply");
+            let guard = FailOnUnwind { actor: self };
+            if let State::Ready(ref mut a) = inner.state {
+                f(a, &mut cx);
             }
-            PREP => {
-                #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
-                let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::apply");
-                if let State::Prep(ref mut parked) = inner.state {
-                    parked.push(Box::new(f));
-                }
+            core::mem::forget(guard);
+            cx.into_stop()
+        };
+        if let Some(cause) = stop {
+            self.terminate(s, cause);
+        }
+    }
+
+    /// [`Actor::apply`] on an actor that is not Ready: parks the call (Prep) or drops it.
+    #[cold]
+    #[inline(never)]
+    fn apply_not_ready(&self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        if self.rc.phase() == PREP {
+            #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+            let mut inner = self.inner_rw(&mut s.actor_owner, "Actor::apply");
+            if let State::Prep(ref mut parked) = inner.state {
+                parked.push(Box::new(f));
             }
-            _ => {
-                s.core.check_runtime(self.rc.deferrer(), "Actor::apply");
-                drop(f);
-            }
+        } else {
+            s.core.check_runtime(self.rc.deferrer(), "Actor::apply");
+            drop(f);
         }
     }
 

@@ -11,7 +11,8 @@
 //!   word) or a pointer from `Box::<F>::into_raw` (boxed case), chosen by the same compile-time
 //!   test when writing and, through the per-`F` vtable, when reading;
 //! - the value is taken out exactly once: `call` moves `self` into `ManuallyDrop` before the
-//!   vtable moves the value out, and `Drop` (the only other path) moves it out and drops it;
+//!   vtable moves the value out, and `Drop` (the only other path) moves it out and calls it
+//!   with `None`;
 //! - `MaybeUninit` keeps every byte, pointer provenance included, and the type is neither
 //!   `Send` nor `Sync` (like the `Box<dyn FnOnce>` it replaces).
 
@@ -27,10 +28,11 @@ const fn inline<F>() -> bool {
 }
 
 struct Vtable<M> {
-    /// Moves the handler out of the word and calls it.
-    call: unsafe fn(*mut Word, Option<M>),
-    /// Moves the handler out of the word and drops it.
-    drop: unsafe fn(*mut Word),
+    /// Moves the handler out of the (copied) word and calls it. The word travels by value,
+    /// in a register: a pointer to it would force the handler through the stack, where the
+    /// compiler copied it with loads wider than the stores that wrote it (a store-forwarding
+    /// stall per `ret!`).
+    call: unsafe fn(Word, Option<M>),
 }
 
 struct VtableFor<M, F>(PhantomData<fn(M, F)>);
@@ -38,38 +40,30 @@ struct VtableFor<M, F>(PhantomData<fn(M, F)>);
 impl<M: 'static, F: FnOnce(Option<M>) + 'static> VtableFor<M, F> {
     const VTABLE: Vtable<M> = Vtable {
         call: call_handler::<M, F>,
-        drop: drop_handler::<F>,
     };
 }
 
 /// # Safety
 ///
-/// `w` must hold a live `F` as written by `Handler::new`, which nobody reads afterwards.
-unsafe fn take<F>(w: *mut Word) -> F {
+/// `w` must be a copy of the word of a live handler of type `F` made by `Handler::new`, and
+/// no other copy may be taken.
+unsafe fn take<F>(w: Word) -> F {
     if inline::<F>() {
         // SAFETY: the caller's promise; inline `F`s are written at the word's address.
-        unsafe { w.cast::<F>().read() }
+        unsafe { (&w as *const Word).cast::<F>().read() }
     } else {
         // SAFETY: the caller's promise; the word holds `Box::<F>::into_raw`'s pointer.
-        *unsafe { Box::from_raw(w.read().assume_init().cast::<F>()) }
+        *unsafe { Box::from_raw(w.assume_init().cast::<F>()) }
     }
 }
 
 /// # Safety
 ///
 /// As for `take`.
-unsafe fn call_handler<M, F: FnOnce(Option<M>)>(w: *mut Word, m: Option<M>) {
+unsafe fn call_handler<M, F: FnOnce(Option<M>)>(w: Word, m: Option<M>) {
     // SAFETY: the caller's promise.
     let f = unsafe { take::<F>(w) };
     f(m);
-}
-
-/// # Safety
-///
-/// As for `take`.
-unsafe fn drop_handler<F>(w: *mut Word) {
-    // SAFETY: the caller's promise.
-    drop(unsafe { take::<F>(w) });
 }
 
 /// A type-erased `FnOnce(Option<M>)`, two words.
@@ -100,16 +94,17 @@ impl<M: 'static> Handler<M> {
     /// Runs the handler with `m`, consuming it.
     #[inline]
     pub(crate) fn call(self, m: Option<M>) {
-        let mut this = ManuallyDrop::new(self);
+        let this = ManuallyDrop::new(self);
         // SAFETY: `data` holds the live handler `vtable` was made for (module docs); `this`
         // is never dropped, so the handler is taken exactly once, here.
-        unsafe { (this.vtable.call)(&mut this.data, m) };
+        unsafe { (this.vtable.call)(this.data, m) };
     }
 }
 
+/// A handler dropped unused is called with `None` (a `Ret` always gets an answer).
 impl<M: 'static> Drop for Handler<M> {
     fn drop(&mut self) {
         // SAFETY: as in `call`; a `Handler` is dropped at most once and `call` never drops.
-        unsafe { (self.vtable.drop)(&mut self.data) };
+        unsafe { (self.vtable.call)(self.data, None) };
     }
 }

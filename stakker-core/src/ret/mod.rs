@@ -36,8 +36,10 @@ use handler_safe::Handler;
 impl<M: 'static> Ret<M> {
     /// Runs the handler with `Some(msg)`, synchronously.
     #[inline]
-    pub fn ret(mut self, msg: M) {
-        if let Some(f) = self.0.take() {
+    pub fn ret(self, msg: M) {
+        // Moved out, not `take`n: keeps the handler in registers on the hot path. (Dropping
+        // the handler unused is what answers `None`: see `Handler`'s `Drop`.)
+        if let Some(f) = self.0 {
             f.call(Some(msg));
         }
     }
@@ -113,14 +115,6 @@ impl<M: 'static> Ret<M> {
                 panic!("{}", msg);
             }
         })
-    }
-}
-
-impl<M: 'static> Drop for Ret<M> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f.call(None);
-        }
     }
 }
 
