@@ -80,6 +80,18 @@ const FWD_N: u64 = 10_000;
 const LAZY_N: u64 = 10_000;
 const IDLE_N: u64 = 1_000;
 
+/// Expands `$peer!(entry name, module)` once for every peer runtime built into this binary
+/// (each group defines its own `peer!` for its workload).
+macro_rules! for_each_peer {
+    ($peer:ident) => {
+        $peer!(TOKIO, peer_tokio);
+        #[cfg(feature = "peers")]
+        $peer!(ACTIX, peer_actix);
+        #[cfg(feature = "peers")]
+        $peer!(KAMEO, peer_kameo);
+    };
+}
+
 fn group<'a, M: Measurement>(
     c: &'a mut Criterion<M>,
     name: &str,
@@ -111,11 +123,7 @@ fn ping<M: Measurement>(c: &mut Criterion<M>) {
             g.bench_function($name, |b| b.iter(|| w.iter(black_box(PING_N))));
         }};
     }
-    peer!(TOKIO, peer_tokio);
-    #[cfg(feature = "peers")]
-    peer!(ACTIX, peer_actix);
-    #[cfg(feature = "peers")]
-    peer!(KAMEO, peer_kameo);
+    for_each_peer!(peer);
     g.finish();
 }
 
@@ -138,11 +146,7 @@ fn fanout<M: Measurement>(c: &mut Criterion<M>) {
             g.bench_function($name, |b| b.iter(|| w.iter()));
         }};
     }
-    peer!(TOKIO, peer_tokio);
-    #[cfg(feature = "peers")]
-    peer!(ACTIX, peer_actix);
-    #[cfg(feature = "peers")]
-    peer!(KAMEO, peer_kameo);
+    for_each_peer!(peer);
     g.finish();
 }
 
@@ -173,11 +177,7 @@ fn spawn<M: Measurement>(c: &mut Criterion<M>) {
             g.bench_function($name, |b| b.iter(|| w.iter(black_box(SPAWN_N))));
         }};
     }
-    peer!(TOKIO, peer_tokio);
-    #[cfg(feature = "peers")]
-    peer!(ACTIX, peer_actix);
-    #[cfg(feature = "peers")]
-    peer!(KAMEO, peer_kameo);
+    for_each_peer!(peer);
     g.finish();
 }
 
@@ -199,11 +199,7 @@ fn request<M: Measurement>(c: &mut Criterion<M>) {
             g.bench_function($name, |b| b.iter(|| w.iter(black_box(REQUEST_N))));
         }};
     }
-    peer!(TOKIO, peer_tokio);
-    #[cfg(feature = "peers")]
-    peer!(ACTIX, peer_actix);
-    #[cfg(feature = "peers")]
-    peer!(KAMEO, peer_kameo);
+    for_each_peer!(peer);
     g.finish();
 }
 
@@ -225,11 +221,7 @@ fn fwd<M: Measurement>(c: &mut Criterion<M>) {
             g.bench_function($name, |b| b.iter(|| w.iter(black_box(FWD_N))));
         }};
     }
-    peer!(TOKIO, peer_tokio);
-    #[cfg(feature = "peers")]
-    peer!(ACTIX, peer_actix);
-    #[cfg(feature = "peers")]
-    peer!(KAMEO, peer_kameo);
+    for_each_peer!(peer);
     g.finish();
 }
 
