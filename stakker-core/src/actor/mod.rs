@@ -78,11 +78,11 @@ use rc_safe::ActorRc;
 #[cfg(feature = "no-unsafe")]
 pub(crate) use rc_safe::BlockPool;
 
-/// A value that belongs to a runtime (whose pool its `ActorRc` block comes from).
-#[cfg_attr(feature = "no-unsafe", allow(dead_code))] // the safe twin has no pool
+/// A value that belongs to a runtime (an actor's box: calls go to that runtime's queue, and
+/// the fast `ActorRc` takes its block from that runtime's pool).
 pub(crate) trait InRuntime {
     /// The value's runtime.
-    fn runtime(&self) -> &Deferrer;
+    fn deferrer(&self) -> &Deferrer;
 }
 
 /// A Ready call parked on a Prep actor until it becomes Ready.
@@ -172,17 +172,9 @@ impl<A: 'static> Clone for Actor<A> {
     }
 }
 
-impl<A: 'static> ActorBox<A> {
-    /// The actor's runtime.
-    #[inline]
-    fn deferrer(&self) -> &Deferrer {
-        self.inner.runtime()
-    }
-}
-
 impl<A: 'static> InRuntime for ActorBox<A> {
     #[inline]
-    fn runtime(&self) -> &Deferrer {
+    fn deferrer(&self) -> &Deferrer {
         self.inner.runtime()
     }
 }

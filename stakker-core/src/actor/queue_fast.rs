@@ -15,7 +15,7 @@
 //!   queue runs or drops it, or handed it back;
 //! - an item handed back (runtime gone) is dropped only after the last use of the pointer.
 
-use super::Actor;
+use super::{Actor, InRuntime};
 use crate::deferrer::Shared;
 use crate::runtime::Stakker;
 use alloc::rc::Rc;

@@ -1,6 +1,6 @@
 //! Safe twin of `queue_fast.rs`: reaches the runtime through a cloned `Rc`.
 
-use super::Actor;
+use super::{Actor, InRuntime};
 use crate::runtime::Stakker;
 
 /// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is

@@ -143,7 +143,7 @@ impl<T: InRuntime> ActorRc<T> {
     pub(crate) fn new(word: u32, value: T) -> Self {
         let layout = Layout::new::<RcBox<T>>();
         let raw = match class_of(layout) {
-            Some((class, block)) => match value.runtime().0.actor_pool.take(class, block) {
+            Some((class, block)) => match value.deferrer().0.actor_pool.take(class, block) {
                 Some(p) => p,
                 None => allocate(block),
             },
@@ -189,7 +189,7 @@ impl<T: InRuntime> ActorRc<T> {
     #[inline(never)]
     fn release(&mut self) {
         // Keeps the pool alive even if dropping the value drops the runtime's last reference.
-        let runtime = self.inner().value.runtime().clone();
+        let runtime = self.inner().value.deferrer().clone();
         // SAFETY: the count reached zero, so this was the last reference and nobody else can
         // reach the box: the value is dropped exactly once, here.
         unsafe { core::ptr::drop_in_place(&mut (*self.ptr.as_ptr()).value) };
