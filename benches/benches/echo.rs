@@ -23,6 +23,14 @@
 //!   `EventLoop` whose `poll_wait` polls with the timeout the runtime allows and forwards
 //!   each event to its actor's `Fwd`, run by the core's `run_blocking` driver (which calls
 //!   `Stakker::run` after each poll). It has no priorities and no buffered-stream helpers.
+//! - `stakker-core+tokio`: the same actors (the same echo code) on a current-thread tokio
+//!   runtime and a `LocalSet`. **The tokio host is a bench-local stand-in**
+//!   (`shared/echo/core_tokio.rs`) until stakker-tokio has an API: an `EventLoop` driven by
+//!   the core's `RunFuture` inside `LocalSet::block_on`, with one `spawn_local` readiness task
+//!   per socket that awaits `ready()` (readable, plus writable while output is buffered),
+//!   forwards it to the actor's `Fwd` and wakes the host, then waits until the actor has handled
+//!   it; the actor reads and writes with `try_read`/`try_write`, reading until `WouldBlock`
+//!   like the mio-based servers (`try_read` does not skip that extra `read`).
 //! - `stakker-0.2.16+stakker_mio`: the original crate with its original adapter
 //!   (`stakker_mio` 0.3.0): `MioPoll`, a `TcpStreamBuf` per connection, the main loop from its
 //!   documentation.
@@ -52,6 +60,8 @@ mod client;
 mod common;
 #[path = "shared/echo/core_mio.rs"]
 mod core_mio;
+#[path = "shared/echo/core_tokio.rs"]
+mod core_tokio;
 #[path = "shared/echo/orig_mio.rs"]
 mod orig_mio;
 #[path = "shared/echo/plain.rs"]
@@ -98,6 +108,7 @@ fn echo(c: &mut Criterion) {
     g.warm_up_time(std::time::Duration::from_millis(500));
     g.measurement_time(std::time::Duration::from_secs(3));
     bench_server(&mut g, "stakker-core+mio", core_mio::start);
+    bench_server(&mut g, "stakker-core+tokio", core_tokio::start);
     bench_server(&mut g, "stakker-0.2.16+stakker_mio", orig_mio::start);
     bench_server(&mut g, "tokio-current-thread", tokio_rt::start);
     bench_server(&mut g, "mio-plain", plain::start);
