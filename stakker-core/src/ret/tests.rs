@@ -66,8 +66,18 @@ fn over_aligned_and_zero_sized_handlers() {
             .push(alloc::format!("aligned {m:?} {}", al.0));
     });
     r.ret(1);
-    let zst: Ret<u8> = Ret::new(|m| assert_eq!(m, None));
+    // A zero-sized handler can only reach statics.
+    static ZST_SAW: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+    let zst: Ret<u8> = Ret::new(|m| {
+        let seen = if m.is_none() { 1 } else { 2 };
+        ZST_SAW.store(seen, core::sync::atomic::Ordering::Relaxed);
+    });
     drop(zst);
+    assert_eq!(
+        ZST_SAW.load(core::sync::atomic::Ordering::Relaxed),
+        1,
+        "called with None"
+    );
     assert_eq!(take(&l), ["aligned Some(1) 5"]);
 }
 
