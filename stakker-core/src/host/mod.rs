@@ -9,14 +9,22 @@
 //! 2. While no shutdown is recorded:
 //!    - (a) `wait = next_wait_max(now, max_wait, idle_pending || io_pending)`;
 //!    - (b) [`EventLoop::poll_wait`] waits at most `wait` for I/O readiness or a cross-thread
-//!      wake and dispatches what arrived, reporting [`Activity`];
-//!    - (c) `idle_pending = run(now, !activity)`, and `io_pending` is taken from (b).
+//!      wake, dispatches the readiness events (calling their `Fwd`s, which only queue) and
+//!      reports [`Activity`]; when it reports [`woken`](Activity::woken), the driver queues
+//!      [`Stakker::poll_wake`] itself;
+//!    - (c) `idle_pending = run(now, !(activity || woken))`, and `io_pending` is taken from (b).
 //! 3. The recorded shutdown cause is returned.
 //!
 //! So the host never sleeps while held-back events or idle items are waiting, never passes
 //! `idle = true` after a poll that found activity, and never spins with a zero wait unless
 //! something is actually pending. A virtual-time host does not sleep in (b): it moves its clock
 //! forward by `wait`.
+//!
+//! The driver also checks the host's clock: a host whose `now` reads more than
+//! [`CLOCK_BEHIND_LIMIT`] behind the runtime's, or whose first reading is more than
+//! [`CLOCK_AHEAD_LIMIT`] ahead of the time the `Stakker` was created with, is almost always a
+//! program that created the `Stakker` with one clock and drives it with another; the driver
+//! panics naming both instants instead of waiting forever or jumping centuries.
 //!
 //! ```
 //! use core::task::{Context, Poll};
@@ -56,8 +64,10 @@
 
 #[cfg(feature = "std")]
 mod thread;
+mod wake_flag;
 #[cfg(feature = "std")]
 pub use thread::ThreadLoop;
+pub use wake_flag::WakeFlag;
 
 use crate::runtime::Stakker;
 use crate::time::{Duration, Instant};
@@ -70,12 +80,16 @@ use core::task::{Context, Poll};
 /// What one wait of the host found (step 2(b) of the loop).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Activity {
-    /// Something was dispatched: an I/O event's `Fwd` was called or a cross-thread wake was
-    /// arranged. Idle work must then wait.
+    /// Something was dispatched: an I/O event's `Fwd` was called. Idle work must then wait.
     pub activity: bool,
     /// Events were held back (for example lower-priority ones) for a later round; the host
-    /// must not sleep next time.
+    /// must not sleep next time. Only for events the host itself holds: when the OS has more
+    /// events than the host's buffer, the kernel keeps them and the next wait returns them.
     pub io_pending: bool,
+    /// The runtime's poll waker fired since the last wait (typically read with
+    /// [`WakeFlag::take`]). The driver then queues [`Stakker::poll_wake`] before the `run`
+    /// of step 2(c), and counts it as activity; the host needs no `Deferrer` for this.
+    pub woken: bool,
 }
 
 impl Activity {
@@ -83,12 +97,64 @@ impl Activity {
     pub const NONE: Activity = Activity {
         activity: false,
         io_pending: false,
+        woken: false,
     };
     /// Something was dispatched and nothing is held back.
     pub const SOME: Activity = Activity {
         activity: true,
         io_pending: false,
+        woken: false,
     };
+    /// Only the poll waker fired.
+    pub const WOKEN: Activity = Activity {
+        activity: false,
+        io_pending: false,
+        woken: true,
+    };
+
+    /// Whether the `run` after this wait must not run idle items: something was dispatched
+    /// or a wake arrived.
+    pub const fn any(self) -> bool {
+        self.activity || self.woken
+    }
+}
+
+/// How far (1 s) the host's clock may read behind the runtime's `now` before the driver
+/// reports mixed clocks instead of waiting. Small steps back are tolerated (the runtime ignores
+/// time going backwards), so a host whose clock is read in two places does not trip it.
+pub const CLOCK_BEHIND_LIMIT: Duration = Duration::from_secs(1);
+
+/// How far (one year) the host's first clock reading may be ahead of the time the `Stakker`
+/// was created with before the driver reports mixed clocks instead of jumping that far.
+pub const CLOCK_AHEAD_LIMIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Panics with a message naming both instants when `host_now` cannot come from the clock the
+/// runtime was started with.
+#[track_caller]
+fn check_clock(s: &Stakker, host_now: Instant, first: bool) {
+    let rt_now = s.now();
+    if let Some(behind) = rt_now.checked_duration_since(host_now) {
+        if behind > CLOCK_BEHIND_LIMIT {
+            mixed_clocks(rt_now, host_now, "behind", behind);
+        }
+    } else if first {
+        let ahead = host_now - rt_now;
+        if ahead > CLOCK_AHEAD_LIMIT {
+            mixed_clocks(rt_now, host_now, "ahead of", ahead);
+        }
+    }
+}
+
+#[cold]
+#[track_caller]
+fn mixed_clocks(rt_now: Instant, host_now: Instant, rel: &str, by: Duration) -> ! {
+    panic!(
+        "stakker host driver: the host's clock reads {host_now:?}, {by:?} {rel} the runtime's \
+         now {rt_now:?}. The Stakker was most likely created with a different clock from the \
+         one the host loop reads (for example `Stakker::new(std::time::Instant::now())` driven \
+         by a virtual clock that starts at `Instant::from_secs(1)`, or the reverse): create the \
+         Stakker with the host's own `now()`"
+    );
 }
 
 /// The host loop's side of the contract: a clock, and a way to wait for I/O or a wake.
@@ -96,10 +162,13 @@ impl Activity {
 /// A blocking host (mio, a condition variable) waits inside `poll_wait` and always returns
 /// `Ready`; an async host (tokio) registers `cx`'s waker and returns `Pending`, and the loop
 /// calls it again when woken. Readiness is dispatched by calling the `Fwd`s registered with
-/// the host, which only queue work. A host that can be woken from other threads gives the
-/// runtime its wake function with [`Stakker::set_poll_waker`] at set-up, and when that function
-/// fires it counts it as activity and queues `poll_wake()` (for example with
-/// `deferrer.defer(|s| s.poll_wake())`).
+/// the host, which only queue work.
+///
+/// A host that can be woken from other threads installs a wake function at set-up, usually
+/// with [`WakeFlag::install`] (which calls [`Stakker::set_poll_waker`]): the function runs on
+/// another thread, sets the flag and interrupts the host's wait (a `mio::Waker`, a condition
+/// variable, a `tokio::sync::Notify`). `poll_wait` then takes the flag and reports it as
+/// [`Activity::woken`]; the driver queues [`Stakker::poll_wake`] itself.
 pub trait EventLoop {
     /// The host's error type (for example `std::io::Error`).
     type Error;
@@ -181,8 +250,18 @@ impl Driver {
         }
     }
 
+    /// The `max_wait` used when nothing is scheduled, unless the host chooses another: 60 s.
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+
     /// Step 1: the first `run`.
+    ///
+    /// # Panics
+    ///
+    /// If `now` cannot come from the clock the `Stakker` was created with (see the module
+    /// docs: more than [`CLOCK_BEHIND_LIMIT`] behind it or [`CLOCK_AHEAD_LIMIT`] ahead).
+    #[track_caller]
     pub fn start(&mut self, s: &mut Stakker, now: Instant) {
+        check_clock(s, now, true);
         self.idle_pending = s.run(now, false);
         self.io_pending = false;
         self.started = true;
@@ -198,10 +277,21 @@ impl Driver {
         s.next_wait_max(now, self.max_wait, self.idle_pending || self.io_pending)
     }
 
-    /// Step 2(c): what the wait found, then the `run` that follows it.
+    /// Step 2(c): what the wait found, then the `run` that follows it. A reported wake queues
+    /// [`Stakker::poll_wake`] first, so the wake handlers run inside this `run`.
+    ///
+    /// # Panics
+    ///
+    /// If `now` reads more than [`CLOCK_BEHIND_LIMIT`] behind the runtime's clock (mixed
+    /// clocks, see the module docs).
+    #[track_caller]
     pub fn after_wait(&mut self, s: &mut Stakker, now: Instant, found: Activity) {
+        check_clock(s, now, false);
         self.io_pending = found.io_pending;
-        self.idle_pending = s.run(now, !found.activity);
+        if found.woken {
+            s.defer(|s| s.poll_wake());
+        }
+        self.idle_pending = s.run(now, !found.any());
     }
 
     /// Drives `s` through `host` until shutdown, returning `Pending` when an async host is
@@ -236,9 +326,9 @@ impl Driver {
 }
 
 impl Default for Driver {
-    /// `max_wait` of 60 seconds.
+    /// `max_wait` of [`Driver::DEFAULT_MAX_WAIT`] (60 s).
     fn default() -> Self {
-        Driver::new(Duration::from_secs(60))
+        Driver::new(Driver::DEFAULT_MAX_WAIT)
     }
 }
 
@@ -251,16 +341,44 @@ impl alloc::task::Wake for NoopWake {
 
 /// Drives `s` through a blocking `host` until shutdown, returning the shutdown cause.
 ///
+/// When nothing is scheduled (no timer, no idle item, nothing held back) the host is asked to
+/// wait at most [`Driver::DEFAULT_MAX_WAIT`] (60 s) at a time; that only bounds one sleep, since
+/// the loop goes on waiting until something arrives. Use [`run_blocking_max_wait`] to choose
+/// another bound.
+///
+/// Returns `Ok(Some(cause))` once a shutdown is recorded (by `ret_shutdown!` or
+/// [`Core::shutdown`](crate::Core::shutdown)): the loop ends only then and takes the cause
+/// with [`Stakker::shutdown_reason`] at once, so it never returns `Ok(None)`; the `Option` is
+/// that method's. It returns `Err` as soon as the host's `poll_wait` fails, and never returns
+/// while no shutdown is recorded (a program whose actors all finished without recording one
+/// waits on, sleeping up to the maximum wait each round).
+///
 /// # Panics
 ///
-/// If the host returns `Pending` (an async host must be driven with [`RunFuture`]).
+/// If the host returns `Pending` (an async host must be driven with [`RunFuture`]), or its
+/// clock does not match the runtime's (see the module docs).
 pub fn run_blocking<L: EventLoop + ?Sized>(
     s: &mut Stakker,
     host: &mut L,
 ) -> Result<Option<StopCause>, L::Error> {
+    run_blocking_max_wait(s, host, Driver::DEFAULT_MAX_WAIT)
+}
+
+/// [`run_blocking`] with the longest single wait chosen: the host sleeps at most `max_wait` at a
+/// time when nothing is scheduled (a shorter bound suits hosts that must poll something the
+/// runtime does not know about).
+///
+/// # Panics
+///
+/// As [`run_blocking`].
+pub fn run_blocking_max_wait<L: EventLoop + ?Sized>(
+    s: &mut Stakker,
+    host: &mut L,
+    max_wait: Duration,
+) -> Result<Option<StopCause>, L::Error> {
     let waker = core::task::Waker::from(Arc::new(NoopWake));
     let mut cx = Context::from_waker(&waker);
-    let mut driver = Driver::default();
+    let mut driver = Driver::new(max_wait);
     match driver.poll_run(s, host, &mut cx) {
         Poll::Ready(r) => r,
         Poll::Pending => panic!(

@@ -1,7 +1,6 @@
 //! `ThreadLoop`: an [`EventLoop`] for a plain thread with no I/O library.
 
-use super::{Activity, EventLoop};
-use crate::deferrer::Deferrer;
+use super::{Activity, EventLoop, WakeFlag};
 use crate::runtime::Stakker;
 use crate::time::{Duration, Instant};
 use alloc::sync::Arc;
@@ -9,18 +8,13 @@ use core::convert::Infallible;
 use core::task::{Context, Poll};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-/// Set by the poll waker, cleared by the loop.
+/// What a sleeping `ThreadLoop` waits on. The wake function sets the [`WakeFlag`] first and
+/// then notifies under the lock, and the loop checks the flag under the same lock, so a wake
+/// that arrives between the check and the sleep is not lost.
 #[derive(Default)]
-struct WakeFlag {
-    woken: Mutex<bool>,
+struct Sleeper {
+    lock: Mutex<()>,
     cond: Condvar,
-}
-
-impl WakeFlag {
-    fn wake(&self) {
-        *self.woken.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.cond.notify_one();
-    }
 }
 
 /// An [`EventLoop`] that sleeps on a condition variable and is woken by other threads through
@@ -51,8 +45,8 @@ impl WakeFlag {
 /// assert_eq!(cause.unwrap().to_string(), "Actor stopped");
 /// ```
 pub struct ThreadLoop {
-    flag: Arc<WakeFlag>,
-    deferrer: Deferrer,
+    flag: WakeFlag,
+    sleeper: Arc<Sleeper>,
 }
 
 impl ThreadLoop {
@@ -62,13 +56,14 @@ impl ThreadLoop {
     ///
     /// If `stakker` already has a poll waker.
     pub fn new(stakker: &mut Stakker) -> ThreadLoop {
-        let flag = Arc::new(WakeFlag::default());
-        let f = flag.clone();
-        stakker.set_poll_waker(move || f.wake());
-        ThreadLoop {
-            flag,
-            deferrer: stakker.deferrer(),
-        }
+        let flag = WakeFlag::new();
+        let sleeper = Arc::new(Sleeper::default());
+        let notify = sleeper.clone();
+        flag.install(stakker, move || {
+            drop(notify.lock.lock().unwrap_or_else(PoisonError::into_inner));
+            notify.cond.notify_one();
+        });
+        ThreadLoop { flag, sleeper }
     }
 }
 
@@ -84,27 +79,23 @@ impl EventLoop for ThreadLoop {
         _cx: &mut Context<'_>,
         max: Duration,
     ) -> Poll<Result<Activity, Infallible>> {
-        let mut woken = self
-            .flag
-            .woken
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if !*woken && !max.is_zero() {
-            woken = self
-                .flag
+        if !max.is_zero() && !self.flag.is_set() {
+            let guard = self
+                .sleeper
+                .lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let _unused = self
+                .sleeper
                 .cond
-                .wait_timeout_while(woken, max, |w| !*w)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+                .wait_timeout_while(guard, max, |_| !self.flag.is_set())
+                .unwrap_or_else(PoisonError::into_inner);
         }
-        let activity = core::mem::take(&mut *woken);
-        drop(woken);
-        if activity {
-            self.deferrer.defer(|s| s.poll_wake());
-        }
+        let woken = self.flag.take();
         Poll::Ready(Ok(Activity {
-            activity,
+            activity: false,
             io_pending: false,
+            woken,
         }))
     }
 }

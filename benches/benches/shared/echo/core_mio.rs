@@ -16,7 +16,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use stakker_core::host::{run_blocking, Activity, EventLoop};
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{actor, actor_in_slab, fwd_to, ret_shutdown};
-use stakker_core::{ActorOwnSlab, Deferrer, Fwd, Stakker, StopCause, CX};
+use stakker_core::{ActorOwnSlab, Fwd, Stakker, StopCause, CX};
 use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::rc::Rc;
@@ -92,7 +92,6 @@ struct MioHost {
     poll: Poll,
     events: Events,
     io: Io,
-    deferrer: Deferrer,
 }
 
 impl EventLoop for MioHost {
@@ -115,11 +114,11 @@ impl EventLoop for MioHost {
             Err(e) => return TaskPoll::Ready(Err(e)),
         }
         let mut activity = false;
+        let mut woken = false;
         let table = self.io.0.borrow();
         for ev in self.events.iter() {
             if ev.token() == WAKE {
-                self.deferrer.defer(|s| s.poll_wake());
-                activity = true;
+                woken = true; // the driver queues poll_wake
             } else if let Some(Some(fwd)) = table.fwds.get(ev.token().0 - 1) {
                 fwd.fwd(Ready::of(ev)); // only queues the actor call
                 activity = true;
@@ -128,6 +127,7 @@ impl EventLoop for MioHost {
         TaskPoll::Ready(Ok(Activity {
             activity,
             io_pending: false,
+            woken,
         }))
     }
 }
@@ -217,7 +217,6 @@ pub(crate) fn start() -> ServerHandle {
             poll,
             events: Events::with_capacity(256),
             io: io.clone(),
-            deferrer: s.deferrer(),
         };
         let sock = TcpListener::from_std(listener);
         let server = actor!(s, Listener::init(io, sock), ret_shutdown!(s));

@@ -27,7 +27,7 @@ use super::common::{Echo, Ready, ServerHandle, Stopper};
 use stakker_core::host::{Activity, EventLoop, RunFuture};
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{actor, actor_in_slab, fwd_to, ret_shutdown};
-use stakker_core::{ActorOwnSlab, Deferrer, Fwd, Stakker, StopCause, CX};
+use stakker_core::{ActorOwnSlab, Fwd, Stakker, StopCause, CX};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{ErrorKind, Read, Write};
@@ -92,17 +92,12 @@ struct TokioHost {
     local: Rc<Signal>,
     remote: Arc<Remote>,
     sleep: Pin<Box<Sleep>>,
-    deferrer: Deferrer,
 }
 
 impl TokioHost {
-    /// Takes a pending cross-thread wake, queueing `poll_wake`.
+    /// Takes a pending cross-thread wake (the driver then queues `poll_wake`).
     fn take_remote(&mut self) -> bool {
-        let woken = self.remote.woken.swap(false, Ordering::AcqRel);
-        if woken {
-            self.deferrer.defer(|s| s.poll_wake());
-        }
-        woken
+        self.remote.woken.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -120,8 +115,13 @@ impl EventLoop for TokioHost {
     ) -> Poll<Result<Activity, Self::Error>> {
         // Both checks run, so neither signal is left behind for the next wait.
         let io = self.local.pending.replace(false);
-        if self.take_remote() | io {
-            return Poll::Ready(Ok(Activity::SOME));
+        let woken = self.take_remote();
+        if woken || io {
+            return Poll::Ready(Ok(Activity {
+                activity: io,
+                io_pending: false,
+                woken,
+            }));
         }
         if max.is_zero() {
             return Poll::Ready(Ok(Activity::NONE));
@@ -130,7 +130,7 @@ impl EventLoop for TokioHost {
         store_waker(&mut self.remote.waker.lock().expect("poisoned"), cx.waker());
         // A wake that came in before the waker was stored would otherwise be missed.
         if self.take_remote() {
-            return Poll::Ready(Ok(Activity::SOME));
+            return Poll::Ready(Ok(Activity::WOKEN));
         }
         let target = tokio::time::Instant::now() + max;
         let cur = self.sleep.deadline();
@@ -328,7 +328,6 @@ pub(crate) fn start() -> ServerHandle {
                 local: signal.clone(),
                 remote,
                 sleep: Box::pin(tokio::time::sleep(MAX_WAIT)),
-                deferrer: s.deferrer(),
             }
         };
         let stop = s.waker(|s, _| s.shutdown(StopCause::Stopped));
