@@ -348,7 +348,7 @@ impl alloc::task::Wake for NoopWake {
 ///
 /// Returns `Ok(Some(cause))` once a shutdown is recorded (by `ret_shutdown!` or
 /// [`Core::shutdown`](crate::Core::shutdown)): the loop ends only then and takes the cause
-/// with [`Stakker::shutdown_reason`] at once, so it never returns `Ok(None)`; the `Option` is
+/// with [`Core::shutdown_reason`](crate::Core::shutdown_reason) at once, so it never returns `Ok(None)`; the `Option` is
 /// that method's. It returns `Err` as soon as the host's `poll_wait` fails, and never returns
 /// while no shutdown is recorded (a program whose actors all finished without recording one
 /// waits on, sleeping up to the maximum wait each round).
