@@ -28,6 +28,13 @@ fn ns(n: u64) -> Instant {
 fn fires_in_due_order_never_early_ties_in_creation_order() {
     let mut s = stakker();
     let trace = Trace::new();
+    // Free slots are reused last-freed first: after these deletions the timers below get
+    // slots in the reverse of their creation order, so a tie broken by slot (not creation)
+    // would fire a2 before a1.
+    let spare: Vec<_> = (0..4).map(|_| s.timer_add(ns(1), |_| ())).collect();
+    for k in spare {
+        assert!(s.timer_del(k));
+    }
     mark(&mut s, ns(30), &trace, "c");
     mark(&mut s, ns(10), &trace, "a1");
     mark(&mut s, ns(20), &trace, "b");
