@@ -308,11 +308,15 @@ fn timer_to_dead_actor_is_dropped_and_timer_macros_reuse_keys() {
     run_at(&mut s, 300);
     assert_eq!(trace.take(), ["after@300", "at@300", "min@300", "max@300"]);
 
-    // A timer whose actor has died: its call is dropped like any call to a zombie.
-    at!(ns(400), [p, s], ping("too late"));
+    // A timer whose actor has died: it still fires, and its call is dropped like any call
+    // to a zombie.
+    let key = at!(ns(400), [p, s], ping("too late"));
+    assert_eq!(s.next_expiry(), Some(ns(400)), "the timer is pending");
     drop(p);
     run_at(&mut s, 301);
     run_at(&mut s, 500);
+    assert_eq!(s.next_expiry(), None, "it fired");
+    assert!(!s.timer_del(key));
     assert!(trace.get().is_empty());
 }
 
