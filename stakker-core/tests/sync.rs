@@ -17,6 +17,21 @@ use std::time::Duration;
 #[allow(dead_code)]
 const LOST: Duration = Duration::from_secs(20);
 
+/// Waits (yielding, for at most `LOST`) until `done()` holds; panics naming `what` if it does
+/// not, so a broken wake or release fails the test instead of hanging it.
+#[allow(dead_code)]
+#[track_caller]
+fn within(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + LOST;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {LOST:?}: {what}"
+        );
+        std::thread::yield_now();
+    }
+}
+
 /// A runtime plus a host loop driven by a counting poll waker.
 #[allow(dead_code)]
 struct Host {
@@ -349,10 +364,10 @@ mod waker {
                 })
                 .collect();
             drop(w);
-            while !calls.borrow().contains(&true) {
+            within(&format!("round {round}: the final call"), || {
                 host.serve_if_woken();
-                std::thread::yield_now();
-            }
+                calls.borrow().contains(&true)
+            });
             for t in threads {
                 t.join().unwrap();
             }
@@ -538,6 +553,9 @@ mod waker {
     }
 }
 
+// Built without `inter-thread`: `--no-default-features` runs `waker_asks_for_the_feature`;
+// `channels_ask_for_the_feature` also needs `std`, so CI has a gate for
+// `--no-default-features --features std --test sync`.
 #[cfg(not(feature = "inter-thread"))]
 mod no_inter_thread {
     use super::*;
@@ -939,14 +957,25 @@ mod bounded {
         let mut host = Host::new();
         let (tx, guard, _) = collector(&mut host, 1);
         tx.try_send(1).unwrap();
-        let (report_tx, report_rx) = std::sync::mpsc::channel();
-        let t = std::thread::spawn(move || {
-            report_tx.send("started").unwrap();
-            tx.send_blocking(2)
+        let probe = tx.clone();
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || result_tx.send(tx.send_blocking(2)).unwrap());
+        // `Debug` counts the senders waiting for space.
+        within("the sender blocks on the full channel", || {
+            t.is_finished() || format!("{probe:?}").contains("blocked_senders: 1")
         });
-        assert_eq!(report_rx.recv().unwrap(), "started");
+        assert!(
+            !t.is_finished(),
+            "send_blocking returned on a full channel: {:?}",
+            result_rx.try_recv()
+        );
         drop(guard);
-        assert_eq!(t.join().unwrap(), Err(2));
+        let result = result_rx
+            .recv_timeout(LOST)
+            .expect("closing did not release the blocked sender");
+        assert_eq!(result, Err(2));
+        t.join().unwrap();
+        assert!(format!("{probe:?}").contains("blocked_senders: 0"));
     }
 
     #[test]
