@@ -524,16 +524,19 @@ fn runtimes_in_parallel_threads() {
                 let trace = Trace::new();
                 let a = probe(&mut s, "a", &trace);
                 for i in 0..1000 {
-                    hit(&a, i);
+                    hit(&a, k * 10_000 + i);
                 }
                 run_at(&mut s, 1);
-                (k, trace.take().len())
+                (k, trace.take())
             })
         })
         .collect();
     for h in handles {
-        let (_, n) = h.join().unwrap();
-        assert_eq!(n, 1001);
+        let (k, got) = h.join().unwrap();
+        let expect: Vec<String> = std::iter::once("a init".to_string())
+            .chain((0..1000).map(|i| format!("a hit{}", k * 10_000 + i)))
+            .collect();
+        assert_eq!(got, expect, "runtime {k}: its own calls, in order");
     }
 }
 
