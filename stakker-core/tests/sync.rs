@@ -32,6 +32,15 @@ fn within(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The text of a panic payload (`String` or `&str`; anything else fails the test).
+#[allow(dead_code)]
+fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a panic with a text payload")
+}
+
 /// A runtime plus a host loop driven by a counting poll waker.
 #[allow(dead_code)]
 struct Host {
@@ -486,7 +495,7 @@ mod waker {
         bad.wake();
         good.wake();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.s.poll_wake()));
-        assert!(r.is_err());
+        assert_eq!(panic_text(r.unwrap_err()), "handler failed");
         assert!(calls.borrow().is_empty());
         // The unserved waker was marked again, which calls the poll waker.
         assert!(host.serve());
@@ -541,16 +550,6 @@ mod waker {
         assert!(msg.contains("Core::waker"), "{msg}");
         assert!(msg.contains("no poll waker"), "{msg}");
     }
-
-    pub(super) fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
-        if let Some(s) = e.downcast_ref::<String>() {
-            s.clone()
-        } else if let Some(s) = e.downcast_ref::<&str>() {
-            s.to_string()
-        } else {
-            "?".into()
-        }
-    }
 }
 
 // Built without `inter-thread`: `--no-default-features` runs `waker_asks_for_the_feature`;
@@ -568,22 +567,19 @@ mod no_inter_thread {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = s.waker(|_, _| ());
         }));
-        let e = r.unwrap_err();
-        let msg = e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap();
+        let msg = panic_text(r.unwrap_err());
         assert!(
             msg.contains("Core::waker") && msg.contains("inter-thread"),
             "{msg}"
         );
+        // A second set_poll_waker panics without the feature too.
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             s.set_poll_waker(|| ());
         }));
+        let msg = panic_text(r.unwrap_err());
         assert!(
-            r.is_err(),
-            "a second set_poll_waker panics without the feature too"
+            msg.contains("Stakker::set_poll_waker") && msg.contains("already set"),
+            "{msg}"
         );
     }
 
@@ -594,25 +590,19 @@ mod no_inter_thread {
         use stakker_core::Fwd;
         let mut s = Stakker::new(Instant::from_nanos(0));
         s.set_poll_waker(|| ());
-        let text = |e: Box<dyn std::any::Any + Send>| {
-            e.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default()
-        };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = Channel::new(&mut s, Fwd::new(|_: u32| ()));
         }));
-        assert!(text(r.unwrap_err()).contains("inter-thread"));
+        assert!(panic_text(r.unwrap_err()).contains("inter-thread"));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = BoundedChannel::new(&mut s, 4, Fwd::new(|_: u32| ()));
         }));
-        assert!(text(r.unwrap_err()).contains("inter-thread"));
+        assert!(panic_text(r.unwrap_err()).contains("inter-thread"));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _: PipedThread<u32, u32> =
                 PipedThread::spawn(Fwd::new(|_| ()), Fwd::new(|_| ()), &mut s, |_| ());
         }));
-        assert!(text(r.unwrap_err()).contains("inter-thread"));
+        assert!(panic_text(r.unwrap_err()).contains("inter-thread"));
     }
 }
 
@@ -777,7 +767,7 @@ mod channel {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = Channel::new(&mut s, Fwd::new(|_: u32| ()));
         }));
-        let msg = super::waker_text(r.unwrap_err());
+        let msg = panic_text(r.unwrap_err());
         assert!(msg.contains("Core::waker"), "{msg}");
     }
 
@@ -802,20 +792,12 @@ mod channel {
         }
         host.served = host.polls();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.s.poll_wake()));
-        assert!(r.is_err());
+        assert_eq!(panic_text(r.unwrap_err()), "bad message");
         assert_eq!(*got.borrow(), [0, 1]);
         chan.send(6);
         assert!(host.serve());
         assert_eq!(*got.borrow(), [0, 1, 3, 4, 5, 6]);
     }
-}
-
-#[cfg(all(feature = "std", feature = "inter-thread"))]
-fn waker_text(e: Box<dyn std::any::Any + Send>) -> String {
-    e.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 #[cfg(all(feature = "std", feature = "inter-thread"))]
@@ -984,7 +966,7 @@ mod bounded {
         let (tx, _guard, _) = collector(&mut host, 1);
         tx.send_blocking(1).unwrap(); // space: fine on any thread
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.send_blocking(2)));
-        let msg = super::waker_text(r.unwrap_err());
+        let msg = panic_text(r.unwrap_err());
         assert!(
             msg.contains("BoundedChannel::send_blocking") && msg.contains("deadlock"),
             "{msg}"

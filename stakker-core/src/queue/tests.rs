@@ -138,7 +138,7 @@ fn panic_in_item_leaves_queue_consistent() {
     let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
         while q.call_next(&mut out) {}
     }));
-    assert!(r.is_err());
+    assert_eq!(r.unwrap_err().downcast_ref::<&str>(), Some(&"boom"));
     while q.call_next(&mut out) {}
     assert_eq!(out, vec![1, 3]);
 }

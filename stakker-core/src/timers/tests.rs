@@ -439,9 +439,14 @@ fn panicking_sink_leaves_the_store_usable() {
         t.add(i, i);
     }
     let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
-        t.expire(9, |p| assert!(p < 4));
+        t.expire(9, |p| assert!(p < 4, "the sink got {p}"));
     }));
-    assert!(r.is_err());
+    let e = r.unwrap_err();
+    assert_eq!(
+        e.downcast_ref::<alloc::string::String>()
+            .map(|s| s.as_str()),
+        Some("the sink got 4")
+    );
     check(&t);
     assert_eq!(t.live, 5);
     assert_eq!(fire(&mut t, 9), vec![5, 6, 7, 8, 9]);
