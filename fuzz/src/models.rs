@@ -10,7 +10,8 @@
 //! Each model takes raw bytes, decodes them into a program, runs the program against a real
 //! `Stakker` and against a plain model of the documented semantics (API.md §5.3, §5.5, §5.9),
 //! and panics at the first difference. Decoding never fails: bytes past the end read as zero,
-//! and every value is reduced into range, so every input is a valid program.
+//! and every value is reduced into range, so every input is a valid program. It returns counts
+//! of what the program exercised, which the replay test uses to hold the corpus to a floor.
 //!
 //! - [`queue::check`]: closures of many capture sizes (0 to 512 bytes) and alignments (1, 8,
 //!   16 with a `u128`, 32) on the main, lazy and idle queues, pushed by the host and by running
@@ -106,6 +107,31 @@ impl Rng {
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next_u64() as u8).collect()
     }
+}
+
+/// Declares a struct of named operation counters with `add` (sum) and `named` (listing).
+/// The models count what an input made them do, so the replay test can assert that the
+/// committed corpus exercises each path (a thin corpus fails instead of passing quietly).
+macro_rules! counts {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident: usize,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: usize,)*
+        }
+
+        impl $name {
+            /// Adds `other`'s counters to these.
+            pub fn add(&mut self, other: &Self) {
+                $(self.$f += other.$f;)*
+            }
+
+            /// Every counter with its name.
+            pub fn named(&self) -> Vec<(&'static str, usize)> {
+                vec![$((stringify!($f), self.$f),)*]
+            }
+        }
+    };
 }
 
 /// Compares the events logged by the real runtime with the model's; panics showing both
@@ -597,6 +623,45 @@ pub mod queue {
         dispatch!(spec.size, spec.align, push_cap(sink, id, spec));
     }
 
+    counts! {
+        /// What one input made the queue model do (the runtime matched it step by step).
+        Counts {
+            /// Items queued on the main queue (`defer` or a `Deferrer`).
+            main: usize,
+            /// Items queued on the lazy queue.
+            lazy: usize,
+            /// Items queued on the idle queue.
+            idle: usize,
+            /// Items queued by running items.
+            nested: usize,
+            /// Items queued with a capture aligned to 16 or 32.
+            over_aligned: usize,
+            /// Items queued with a capture of 128 bytes or more.
+            big: usize,
+            /// Items queued with a zero-sized capture.
+            zst: usize,
+            /// Items queued holding a `Deferrer` (a cycle through the queue).
+            deferrer: usize,
+            /// `run` calls.
+            runs: usize,
+            /// Items run (idle items included).
+            ran: usize,
+            /// Idle items run.
+            idle_ran: usize,
+            /// Lazy batches taken.
+            batches: usize,
+            /// Lazy items that ran, or were left for the next batch, while main items waited
+            /// for their batch to end: the order only lazy batching gives.
+            batch_held: usize,
+            /// Items that panicked.
+            panics: usize,
+            /// Panics that sent the rest of a lazy batch back to the queue.
+            batch_panics: usize,
+            /// Items dropped unrun (when the `Stakker` or a late `Deferrer` drops them).
+            dropped: usize,
+        }
+    }
+
     /// The documented semantics of the three queues (API.md §5.3, §5.9).
     pub struct Model {
         specs: Rc<Vec<Spec>>,
@@ -604,6 +669,7 @@ pub mod queue {
         lazy: VecDeque<u32>,
         idle: VecDeque<u32>,
         pub trace: Vec<Event>,
+        pub counts: Counts,
     }
 
     impl Model {
@@ -614,6 +680,7 @@ pub mod queue {
                 lazy: VecDeque::new(),
                 idle: VecDeque::new(),
                 trace: Vec::new(),
+                counts: Counts::default(),
             }
         }
 
@@ -626,16 +693,28 @@ pub mod queue {
         }
 
         pub fn push(&mut self, id: u32) {
-            match self.specs[id as usize].q {
-                Q::Main | Q::MainDeferrer => self.main.push_back(id),
-                Q::Lazy => self.lazy.push_back(id),
-                Q::Idle => self.idle.push_back(id),
+            let spec = &self.specs[id as usize];
+            let c = &mut self.counts;
+            let (queue, queued) = match spec.q {
+                Q::Main | Q::MainDeferrer => (&mut self.main, &mut c.main),
+                Q::Lazy => (&mut self.lazy, &mut c.lazy),
+                Q::Idle => (&mut self.idle, &mut c.idle),
+            };
+            queue.push_back(id);
+            *queued += 1;
+            if spec.zst {
+                c.zst += 1;
+            } else {
+                c.over_aligned += usize::from(spec.align >= 2);
+                c.big += usize::from(spec.size % 16 >= 12);
+                c.deferrer += usize::from(spec.deferrer);
             }
         }
 
         /// Runs an item; `false` if it panicked.
         fn exec(&mut self, id: u32) -> bool {
             self.trace.push(Event::Ran(self.name(id)));
+            self.counts.ran += 1;
             let specs = self.specs.clone();
             let spec = &specs[id as usize];
             if spec.zst {
@@ -644,13 +723,17 @@ pub mod queue {
             for &c in &spec.children {
                 self.push(c);
             }
+            self.counts.nested += spec.children.len();
+            self.counts.panics += usize::from(spec.panics);
             !spec.panics
         }
 
         /// One `run`: `Some(idle items remain)`, or `None` if an item panicked.
         pub fn run(&mut self, idle: bool) -> Option<bool> {
+            self.counts.runs += 1;
             if idle {
                 if let Some(id) = self.idle.pop_front() {
+                    self.counts.idle_ran += 1;
                     if !self.exec(id) {
                         return None;
                     }
@@ -666,13 +749,19 @@ pub mod queue {
                     break;
                 }
                 let mut batch = core::mem::take(&mut self.lazy);
+                self.counts.batches += 1;
                 while let Some(id) = batch.pop_front() {
+                    self.counts.batch_held += usize::from(!self.main.is_empty());
                     if !self.exec(id) {
                         // The rest of the batch goes back in front of newer lazy items.
+                        self.counts.batch_panics += usize::from(!batch.is_empty());
                         batch.append(&mut self.lazy);
                         self.lazy = batch;
                         return None;
                     }
+                }
+                if !self.main.is_empty() {
+                    self.counts.batch_held += self.lazy.len();
                 }
             }
             Some(!self.idle.is_empty())
@@ -711,8 +800,8 @@ pub mod queue {
     }
 
     /// Runs the program encoded by `data` against a `Stakker` and the model; panics on any
-    /// difference.
-    pub fn check(data: &[u8]) {
+    /// difference. Returns what the program exercised.
+    pub fn check(data: &[u8]) -> Counts {
         quiet_intended_panics();
         let prog = decode(data);
         let specs = Rc::new(prog.specs);
@@ -764,15 +853,18 @@ pub mod queue {
         let mut dropped = take_log();
         dropped.sort_unstable();
         compare("queue teardown", &dropped, &model.teardown());
+        model.counts.dropped += dropped.len();
 
         // A runtime that is gone discards what is deferred to it, at once.
         push(&mut Sink::Deferrer(&kept), prog.probe);
         let mut late = take_log();
         late.sort_unstable();
         compare("defer after drop", &late, &model.dropped(vec![prog.probe]));
+        model.counts.dropped += late.len();
         drop(kept);
         assert!(take_log().is_empty());
         SPECS.with(|s| *s.borrow_mut() = Rc::new(Vec::new()));
+        model.counts
     }
 }
 
@@ -1027,6 +1119,38 @@ pub mod timers {
         inexact: bool,
     }
 
+    counts! {
+        /// What one input made the timer model do (the runtime matched it step by step).
+        Counts {
+            /// Fixed timers added (`timer_add`, `after`).
+            fixed: usize,
+            /// Max timers added.
+            max: usize,
+            /// Min timers added.
+            min: usize,
+            /// Timers added with a due time at or before now.
+            past: usize,
+            /// Timers added an hour or more ahead.
+            far: usize,
+            /// Operations run from inside timer callbacks.
+            nested: usize,
+            /// Timers deleted.
+            deleted: usize,
+            /// Max/Min updates that moved a due time.
+            moved: usize,
+            /// `run` calls that moved time.
+            runs: usize,
+            /// Timers fired.
+            fired: usize,
+            /// Timers fired right after one with the same due time (a tie).
+            ties: usize,
+            /// `next_expiry`/`next_wait` checks.
+            checks: usize,
+            /// Timers still pending when the `Stakker` is dropped.
+            dropped: usize,
+        }
+    }
+
     /// The documented semantics of the timers (API.md §3.2.3, §5.5).
     pub struct Model {
         now: u64,
@@ -1037,6 +1161,7 @@ pub mod timers {
         /// Timers moved to the main queue by the current `run`, in the order they must fire.
         firing: VecDeque<u32>,
         pub trace: Vec<Event>,
+        pub counts: Counts,
     }
 
     impl Model {
@@ -1048,6 +1173,7 @@ pub mod timers {
                 inexact: 0,
                 firing: VecDeque::new(),
                 trace: Vec::new(),
+                counts: Counts::default(),
             }
         }
 
@@ -1074,6 +1200,14 @@ pub mod timers {
             });
             self.live.insert((due, seq), id);
             self.inexact += usize::from(inexact);
+            let c = &mut self.counts;
+            *match kind {
+                Kind::Fixed => &mut c.fixed,
+                Kind::Max => &mut c.max,
+                Kind::Min => &mut c.min,
+            } += 1;
+            c.past += usize::from(at <= self.now);
+            c.far += usize::from(due - self.now >= HOUR);
             id
         }
 
@@ -1091,6 +1225,7 @@ pub mod timers {
                     assert_eq!(self.timers[id as usize].kind, kind);
                     self.unlink(id);
                     self.trace.push(Event::Dropped(id));
+                    self.counts.deleted += 1;
                     true
                 }
                 _ => false,
@@ -1107,6 +1242,7 @@ pub mod timers {
                         Kind::Min => t.due.min(due),
                         Kind::Fixed => unreachable!(),
                     };
+                    self.counts.moved += usize::from(new != t.due);
                     self.live.remove(&(t.due, t.seq));
                     self.live.insert((new, t.seq), id);
                     self.timers[id as usize].due = new;
@@ -1128,17 +1264,22 @@ pub mod timers {
                 return;
             }
             self.now = now;
+            self.counts.runs += 1;
             let due = if now == u64::MAX {
                 core::mem::take(&mut self.live)
             } else {
                 let later = self.live.split_off(&(now + 1, 0));
                 core::mem::replace(&mut self.live, later)
             };
-            for (_, id) in due {
+            let mut last = None;
+            for ((at, _), id) in due {
                 let t = &mut self.timers[id as usize];
                 t.live = false;
                 self.inexact -= usize::from(t.inexact);
                 self.firing.push_back(id);
+                self.counts.fired += 1;
+                self.counts.ties += usize::from(last == Some(at));
+                last = Some(at);
             }
         }
 
@@ -1215,6 +1356,7 @@ pub mod timers {
                 );
                 assert_eq!(now, w.model.now, "callback sees the run's now");
                 w.model.trace.push(Event::Fired(self.id, now));
+                w.model.counts.nested += self.actions.len();
             });
             for a in self.actions.iter() {
                 apply(s, a);
@@ -1364,6 +1506,7 @@ pub mod timers {
                 }
             }
             Op::Check { probe } => {
+                with_world(|w| w.model.counts.checks += 1);
                 let (min, inexact, mnow) =
                     with_world(|w| (w.model.min_due(), w.model.inexact, w.model.now));
                 assert_eq!(mnow, now);
@@ -1405,8 +1548,8 @@ pub mod timers {
     }
 
     /// Runs the program encoded by `data` against a `Stakker` and the model; panics on any
-    /// difference.
-    pub fn check(data: &[u8]) {
+    /// difference. Returns what the program exercised.
+    pub fn check(data: &[u8]) -> Counts {
         let prog = decode(data);
         take_log();
         WORLD.with(|w| {
@@ -1437,5 +1580,9 @@ pub mod timers {
         let mut expect = expect;
         expect.sort_unstable();
         compare("timers teardown", &dropped, &expect);
+        Counts {
+            dropped: dropped.len(),
+            ..world.model.counts
+        }
     }
 }

@@ -553,32 +553,36 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "overflow")]
+    #[should_panic(expected = "overflow when adding a Duration to stakker_core::time::Instant")]
     fn add_overflow_panics() {
         let _ = black_box(Instant::MAX) + Duration::from_nanos(1);
     }
 
     #[test]
-    #[should_panic(expected = "overflow")]
+    #[should_panic(expected = "overflow when adding a Duration to stakker_core::time::Instant")]
     fn add_huge_duration_panics() {
         let _ = black_box(Instant::ZERO) + Duration::MAX;
     }
 
     #[test]
-    #[should_panic(expected = "overflow")]
+    #[should_panic(expected = "overflow when adding a Duration to stakker_core::time::Instant")]
     fn add_assign_overflow_panics() {
         let mut t = black_box(Instant::from_nanos(u64::MAX - 10));
         t += Duration::from_nanos(11);
     }
 
     #[test]
-    #[should_panic(expected = "underflow")]
+    #[should_panic(
+        expected = "underflow when subtracting a Duration from stakker_core::time::Instant"
+    )]
     fn sub_underflow_panics() {
         let _ = black_box(Instant::from_nanos(10)) - Duration::from_nanos(11);
     }
 
     #[test]
-    #[should_panic(expected = "underflow")]
+    #[should_panic(
+        expected = "underflow when subtracting a Duration from stakker_core::time::Instant"
+    )]
     fn sub_assign_underflow_panics() {
         let mut t = black_box(Instant::ZERO);
         t -= Duration::from_nanos(1);

@@ -1946,8 +1946,11 @@ fn cx_type_macro() {
     fn takes_macro(cx: CX![Shape]) -> usize {
         takes_explicit(cx) + 1
     }
-    struct S;
+    struct S(Trace);
     impl S {
+        fn init(_: CX![], t: Trace) -> Option<Self> {
+            Some(S(t))
+        }
         fn m(cx: CX![]) -> usize {
             let _: &Actor<S> = cx.this();
             3
@@ -1959,10 +1962,13 @@ fn cx_type_macro() {
     call!([shape], Square::init(1, t.clone()));
     run(&mut s);
     assert_eq!(shape.query(&mut s, |_, cx| takes_macro(cx)), Some(2));
+    take(&t);
     let a = actor_new!(s, S, ret_nop!());
-    call!([a], |_s| ());
-    call!([a], |_, cx| assert_eq!(S::m(cx), 3));
-    a.query(&mut s, |_, _| ());
+    call!([a], |this, cx| push(&this.0, format!("m = {}", S::m(cx))));
+    call!([a], S::init(t.clone()));
+    run(&mut s);
+    assert_eq!(take(&t), ["m = 3"]);
+    assert_eq!(a.query(&mut s, |_, cx| S::m(cx)), Some(3));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -153,7 +153,8 @@ fn panic_in_lazy_batch_keeps_the_rest_of_the_batch_first() {
     s.lazy(|_| panic!("lazy2"));
     let t = trace.clone();
     s.lazy(move |_| t.push("lazy3"));
-    assert!(catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 1))).is_err());
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 1))).unwrap_err();
+    assert_eq!(panic_text(e), "lazy2");
     assert_eq!(trace.take(), ["lazy1"]);
     run_at(&mut s, 2);
     assert_eq!(trace.take(), ["lazy3", "lazy queued by lazy1"]);
@@ -166,7 +167,8 @@ fn panic_in_idle_item_keeps_other_idle_items() {
     s.idle(|_| panic!("idle"));
     let t = trace.clone();
     s.idle(move |_| t.push("idle2"));
-    assert!(catch_unwind(AssertUnwindSafe(|| s.run(Instant::from_nanos(1), true))).is_err());
+    let e = catch_unwind(AssertUnwindSafe(|| s.run(Instant::from_nanos(1), true))).unwrap_err();
+    assert_eq!(panic_text(e), "idle");
     assert!(!s.run(Instant::from_nanos(2), true));
     assert_eq!(trace.take(), ["idle2"]);
 }
@@ -257,7 +259,8 @@ fn kill_after_panic_does_not_replace_the_failure() {
     let trace = Trace::new();
     let w = worker(&mut s, &trace);
     work(&w, 13);
-    assert!(catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 1))).is_err());
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 1))).unwrap_err();
+    assert_eq!(panic_text(e), "unlucky 13");
     w.kill_str(&mut s, "too late");
     drop(w);
     run_at(&mut s, 2);

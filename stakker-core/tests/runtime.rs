@@ -524,16 +524,19 @@ fn runtimes_in_parallel_threads() {
                 let trace = Trace::new();
                 let a = probe(&mut s, "a", &trace);
                 for i in 0..1000 {
-                    hit(&a, i);
+                    hit(&a, k * 10_000 + i);
                 }
                 run_at(&mut s, 1);
-                (k, trace.take().len())
+                (k, trace.take())
             })
         })
         .collect();
     for h in handles {
-        let (_, n) = h.join().unwrap();
-        assert_eq!(n, 1001);
+        let (k, got) = h.join().unwrap();
+        let expect: Vec<String> = std::iter::once("a init".to_string())
+            .chain((0..1000).map(|i| format!("a hit{}", k * 10_000 + i)))
+            .collect();
+        assert_eq!(got, expect, "runtime {k}: its own calls, in order");
     }
 }
 
@@ -565,7 +568,9 @@ fn dropping_stakker_drops_queued_items_and_reports_none() {
         let mut s = stakker();
         let a = probe(&mut s, "a", &trace);
         run_at(&mut s, 1);
-        weak = Rc::downgrade(&Rc::new(()));
+        // Held only by the lazy item below: gone once that item is dropped.
+        let probe = Rc::new(());
+        weak = Rc::downgrade(&probe);
         // A queued call carrying a Ret whose None queues more work (a chain).
         let t = trace.clone();
         let d = s.deferrer();
@@ -577,7 +582,8 @@ fn dropping_stakker_drops_queued_items_and_reports_none() {
         a.defer_apply(move |_, _| drop(r));
         // A cycle through the runtime: a queued closure holding a Deferrer.
         let d = s.deferrer();
-        s.lazy(move |_| drop(d));
+        s.lazy(move |_| drop((d, probe)));
+        assert!(weak.upgrade().is_some(), "the lazy item holds the probe");
         drop(s);
     }
     assert!(weak.upgrade().is_none());

@@ -17,6 +17,30 @@ use std::time::Duration;
 #[allow(dead_code)]
 const LOST: Duration = Duration::from_secs(20);
 
+/// Waits (yielding, for at most `LOST`) until `done()` holds; panics naming `what` if it does
+/// not, so a broken wake or release fails the test instead of hanging it.
+#[allow(dead_code)]
+#[track_caller]
+fn within(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + LOST;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {LOST:?}: {what}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// The text of a panic payload (`String` or `&str`; anything else fails the test).
+#[allow(dead_code)]
+fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a panic with a text payload")
+}
+
 /// A runtime plus a host loop driven by a counting poll waker.
 #[allow(dead_code)]
 struct Host {
@@ -349,10 +373,10 @@ mod waker {
                 })
                 .collect();
             drop(w);
-            while !calls.borrow().contains(&true) {
+            within(&format!("round {round}: the final call"), || {
                 host.serve_if_woken();
-                std::thread::yield_now();
-            }
+                calls.borrow().contains(&true)
+            });
             for t in threads {
                 t.join().unwrap();
             }
@@ -471,7 +495,7 @@ mod waker {
         bad.wake();
         good.wake();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.s.poll_wake()));
-        assert!(r.is_err());
+        assert_eq!(panic_text(r.unwrap_err()), "handler failed");
         assert!(calls.borrow().is_empty());
         // The unserved waker was marked again, which calls the poll waker.
         assert!(host.serve());
@@ -526,18 +550,11 @@ mod waker {
         assert!(msg.contains("Core::waker"), "{msg}");
         assert!(msg.contains("no poll waker"), "{msg}");
     }
-
-    pub(super) fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
-        if let Some(s) = e.downcast_ref::<String>() {
-            s.clone()
-        } else if let Some(s) = e.downcast_ref::<&str>() {
-            s.to_string()
-        } else {
-            "?".into()
-        }
-    }
 }
 
+// Built without `inter-thread`: `--no-default-features` runs `waker_asks_for_the_feature`;
+// `channels_ask_for_the_feature` also needs `std`, so CI has a gate for
+// `--no-default-features --features std --test sync`.
 #[cfg(not(feature = "inter-thread"))]
 mod no_inter_thread {
     use super::*;
@@ -550,22 +567,19 @@ mod no_inter_thread {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = s.waker(|_, _| ());
         }));
-        let e = r.unwrap_err();
-        let msg = e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap();
+        let msg = panic_text(r.unwrap_err());
         assert!(
             msg.contains("Core::waker") && msg.contains("inter-thread"),
             "{msg}"
         );
+        // A second set_poll_waker panics without the feature too.
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             s.set_poll_waker(|| ());
         }));
+        let msg = panic_text(r.unwrap_err());
         assert!(
-            r.is_err(),
-            "a second set_poll_waker panics without the feature too"
+            msg.contains("Stakker::set_poll_waker") && msg.contains("already set"),
+            "{msg}"
         );
     }
 
@@ -576,25 +590,19 @@ mod no_inter_thread {
         use stakker_core::Fwd;
         let mut s = Stakker::new(Instant::from_nanos(0));
         s.set_poll_waker(|| ());
-        let text = |e: Box<dyn std::any::Any + Send>| {
-            e.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default()
-        };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = Channel::new(&mut s, Fwd::new(|_: u32| ()));
         }));
-        assert!(text(r.unwrap_err()).contains("inter-thread"));
+        assert!(panic_text(r.unwrap_err()).contains("inter-thread"));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = BoundedChannel::new(&mut s, 4, Fwd::new(|_: u32| ()));
         }));
-        assert!(text(r.unwrap_err()).contains("inter-thread"));
+        assert!(panic_text(r.unwrap_err()).contains("inter-thread"));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _: PipedThread<u32, u32> =
                 PipedThread::spawn(Fwd::new(|_| ()), Fwd::new(|_| ()), &mut s, |_| ());
         }));
-        assert!(text(r.unwrap_err()).contains("inter-thread"));
+        assert!(panic_text(r.unwrap_err()).contains("inter-thread"));
     }
 }
 
@@ -759,7 +767,7 @@ mod channel {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = Channel::new(&mut s, Fwd::new(|_: u32| ()));
         }));
-        let msg = super::waker_text(r.unwrap_err());
+        let msg = panic_text(r.unwrap_err());
         assert!(msg.contains("Core::waker"), "{msg}");
     }
 
@@ -784,20 +792,12 @@ mod channel {
         }
         host.served = host.polls();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.s.poll_wake()));
-        assert!(r.is_err());
+        assert_eq!(panic_text(r.unwrap_err()), "bad message");
         assert_eq!(*got.borrow(), [0, 1]);
         chan.send(6);
         assert!(host.serve());
         assert_eq!(*got.borrow(), [0, 1, 3, 4, 5, 6]);
     }
-}
-
-#[cfg(all(feature = "std", feature = "inter-thread"))]
-fn waker_text(e: Box<dyn std::any::Any + Send>) -> String {
-    e.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 #[cfg(all(feature = "std", feature = "inter-thread"))]
@@ -939,14 +939,25 @@ mod bounded {
         let mut host = Host::new();
         let (tx, guard, _) = collector(&mut host, 1);
         tx.try_send(1).unwrap();
-        let (report_tx, report_rx) = std::sync::mpsc::channel();
-        let t = std::thread::spawn(move || {
-            report_tx.send("started").unwrap();
-            tx.send_blocking(2)
+        let probe = tx.clone();
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || result_tx.send(tx.send_blocking(2)).unwrap());
+        // `Debug` counts the senders waiting for space.
+        within("the sender blocks on the full channel", || {
+            t.is_finished() || format!("{probe:?}").contains("blocked_senders: 1")
         });
-        assert_eq!(report_rx.recv().unwrap(), "started");
+        assert!(
+            !t.is_finished(),
+            "send_blocking returned on a full channel: {:?}",
+            result_rx.try_recv()
+        );
         drop(guard);
-        assert_eq!(t.join().unwrap(), Err(2));
+        let result = result_rx
+            .recv_timeout(LOST)
+            .expect("closing did not release the blocked sender");
+        assert_eq!(result, Err(2));
+        t.join().unwrap();
+        assert!(format!("{probe:?}").contains("blocked_senders: 0"));
     }
 
     #[test]
@@ -955,7 +966,7 @@ mod bounded {
         let (tx, _guard, _) = collector(&mut host, 1);
         tx.send_blocking(1).unwrap(); // space: fine on any thread
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.send_blocking(2)));
-        let msg = super::waker_text(r.unwrap_err());
+        let msg = panic_text(r.unwrap_err());
         assert!(
             msg.contains("BoundedChannel::send_blocking") && msg.contains("deadlock"),
             "{msg}"

@@ -28,6 +28,13 @@ fn ns(n: u64) -> Instant {
 fn fires_in_due_order_never_early_ties_in_creation_order() {
     let mut s = stakker();
     let trace = Trace::new();
+    // Free slots are reused last-freed first: after these deletions the timers below get
+    // slots in the reverse of their creation order, so a tie broken by slot (not creation)
+    // would fire a2 before a1.
+    let spare: Vec<_> = (0..4).map(|_| s.timer_add(ns(1), |_| ())).collect();
+    for k in spare {
+        assert!(s.timer_del(k));
+    }
     mark(&mut s, ns(30), &trace, "c");
     mark(&mut s, ns(10), &trace, "a1");
     mark(&mut s, ns(20), &trace, "b");
@@ -301,11 +308,15 @@ fn timer_to_dead_actor_is_dropped_and_timer_macros_reuse_keys() {
     run_at(&mut s, 300);
     assert_eq!(trace.take(), ["after@300", "at@300", "min@300", "max@300"]);
 
-    // A timer whose actor has died: its call is dropped like any call to a zombie.
-    at!(ns(400), [p, s], ping("too late"));
+    // A timer whose actor has died: it still fires, and its call is dropped like any call
+    // to a zombie.
+    let key = at!(ns(400), [p, s], ping("too late"));
+    assert_eq!(s.next_expiry(), Some(ns(400)), "the timer is pending");
     drop(p);
     run_at(&mut s, 301);
     run_at(&mut s, 500);
+    assert_eq!(s.next_expiry(), None, "it fired");
+    assert!(!s.timer_del(key));
     assert!(trace.get().is_empty());
 }
 

@@ -227,6 +227,7 @@ impl<M: Send + 'static> fmt::Debug for BoundedChannel<M> {
         f.debug_struct("BoundedChannel")
             .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
+            .field("blocked_senders", &self.tx.queue.blocked())
             .finish()
     }
 }

@@ -71,6 +71,11 @@ impl<M> Queue<M> {
         st.items.len() + st.in_flight
     }
 
+    /// Senders waiting for space (a snapshot; shown by `Debug`).
+    pub(super) fn blocked(&self) -> usize {
+        self.lock().blocked
+    }
+
     pub(super) fn is_closed(&self) -> bool {
         self.lock().closed
     }

@@ -133,11 +133,13 @@ fn fires_in_due_order_never_early() {
 #[test]
 fn ties_fire_in_creation_order() {
     let mut t = Timers::new();
-    // Mixed kinds, and slots reused in a different order than creation.
-    let a = t.add(7, 0);
-    let b = t.add(7, 1);
-    assert_eq!(t.del(b), Some(1));
-    assert_eq!(t.del(a), Some(0));
+    // Mixed kinds, in slots reused last-freed first: freeing 0..40 in order hands them back
+    // as 39, 38, .., 0, so the first 40 timers' slot order is the reverse of their creation
+    // order (ties broken by slot index would fire 39..0 first).
+    let keys: Vec<_> = (0..40).map(|i| t.add(7, 1000 + i)).collect();
+    for (i, k) in keys.into_iter().enumerate() {
+        assert_eq!(t.del(k), Some(1000 + i));
+    }
     let mut expect = Vec::new();
     for i in 0..100 {
         match i % 3 {
@@ -437,9 +439,14 @@ fn panicking_sink_leaves_the_store_usable() {
         t.add(i, i);
     }
     let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
-        t.expire(9, |p| assert!(p < 4));
+        t.expire(9, |p| assert!(p < 4, "the sink got {p}"));
     }));
-    assert!(r.is_err());
+    let e = r.unwrap_err();
+    assert_eq!(
+        e.downcast_ref::<alloc::string::String>()
+            .map(|s| s.as_str()),
+        Some("the sink got 4")
+    );
     check(&t);
     assert_eq!(t.live, 5);
     assert_eq!(fire(&mut t, 9), vec![5, 6, 7, 8, 9]);
