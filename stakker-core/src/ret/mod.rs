@@ -22,6 +22,10 @@ use alloc::string::String;
 /// drop(dropped);
 /// assert_eq!(*got.borrow(), vec![Some(7), None]);
 /// ```
+///
+/// `#[must_use]`: a `Ret` created and dropped unused answers `None` at once, which is never
+/// what was meant.
+#[must_use = "a Ret dropped unused answers None at once (`let _ = ..` too); pass it to the call that should answer, or answer it with ret!"]
 pub struct Ret<M: 'static>(Option<Handler<M>>);
 
 #[cfg(not(feature = "no-unsafe"))]
@@ -175,6 +179,8 @@ impl<M: 'static> Ret<M> {
         })
     }
 }
+
+mod gather;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,189 @@
+//! Repeating timers: `Core::interval`, `interval!` and `IntervalKey`.
+
+mod util;
+
+use stakker_core::time::{Duration, Instant};
+use stakker_core::{actor, call, interval, stop, IntervalKey, Stakker, CX};
+use std::rc::Rc;
+use util::{notify, run_at, stakker, Trace};
+
+const MS: u64 = 1_000_000;
+
+/// Records `tick@<ms>` with the `run`'s `now` in milliseconds.
+fn ticker(s: &mut Stakker, period_ms: u64, trace: &Trace) -> IntervalKey {
+    let t = trace.clone();
+    s.interval(Duration::from_millis(period_ms), move |s| {
+        t.push(format!("tick@{}", s.now().as_nanos() / MS))
+    })
+}
+
+#[test]
+fn ticks_stay_on_the_grid_and_skip_when_behind() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let _key = ticker(&mut s, 100, &trace);
+    assert_eq!(s.next_expiry(), Some(Instant::from_millis(100)));
+    run_at(&mut s, 99 * MS);
+    assert!(trace.get().is_empty(), "never early");
+    run_at(&mut s, 130 * MS); // late by 30 ms: the next tick is still due at 200
+    assert_eq!(s.next_expiry(), Some(Instant::from_millis(200)));
+    run_at(&mut s, 200 * MS);
+    run_at(&mut s, 200 * MS); // same `now`: nothing
+    run_at(&mut s, 555 * MS); // 300, 400 and 500 due: one tick, the rest skipped
+    assert_eq!(s.next_expiry(), Some(Instant::from_millis(600)));
+    run_at(&mut s, 600 * MS);
+    assert_eq!(
+        trace.take(),
+        ["tick@130", "tick@200", "tick@555", "tick@600"]
+    );
+}
+
+#[test]
+fn dropping_the_key_cancels_and_frees_the_callback() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let held = Rc::new(());
+    let h = held.clone();
+    let t = trace.clone();
+    let key = s.interval(Duration::from_millis(10), move |_| {
+        let _keep = &h;
+        t.push("tick");
+    });
+    run_at(&mut s, 10 * MS);
+    assert_eq!(trace.take(), ["tick"]);
+    assert_eq!(Rc::strong_count(&held), 2);
+    drop(key);
+    // The next tick is due, but the interval is cancelled: no tick, and the queued deletion
+    // frees the armed timer and with it the callback.
+    run_at(&mut s, 20 * MS);
+    assert!(trace.get().is_empty());
+    assert_eq!(Rc::strong_count(&held), 1);
+    assert_eq!(s.next_expiry(), None);
+}
+
+#[test]
+fn dropping_the_key_between_runs_removes_the_timer_at_the_next_run() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let key = ticker(&mut s, 10, &trace);
+    drop(key);
+    assert_eq!(s.next_expiry(), Some(Instant::from_millis(10))); // deletion only queued
+    run_at(&mut s, MS);
+    assert_eq!(s.next_expiry(), None);
+    run_at(&mut s, 50 * MS);
+    assert!(trace.get().is_empty());
+}
+
+struct Auditor {
+    trace: Trace,
+    timer: Option<IntervalKey>,
+}
+
+impl Auditor {
+    fn init(cx: CX![], trace: Trace, stop_after: usize) -> Option<Self> {
+        let timer = interval!(Duration::from_millis(100), [cx], audit(stop_after));
+        Some(Auditor {
+            trace,
+            timer: Some(timer),
+        })
+    }
+
+    fn audit(&mut self, cx: CX![], stop_after: usize) {
+        self.trace
+            .push(format!("audit@{}", cx.now().as_nanos() / MS));
+        if self
+            .trace
+            .get()
+            .iter()
+            .filter(|t| t.starts_with("audit"))
+            .count()
+            == stop_after
+        {
+            self.timer = None;
+        }
+    }
+
+    fn quit(&mut self, cx: CX![]) {
+        stop!(cx);
+    }
+}
+
+#[test]
+fn a_key_dropped_by_its_own_tick_stops_the_interval() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let _a = actor!(
+        s,
+        Auditor::init(trace.clone(), 2),
+        notify(&trace, "auditor")
+    );
+    for ms in [0, 100, 200, 300, 400] {
+        run_at(&mut s, ms * MS);
+    }
+    assert_eq!(trace.take(), ["audit@100", "audit@200"]);
+    assert_eq!(s.next_expiry(), None);
+}
+
+#[test]
+fn the_interval_ends_with_the_actor_that_holds_its_key() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let a = actor!(
+        s,
+        Auditor::init(trace.clone(), usize::MAX),
+        notify(&trace, "auditor")
+    );
+    run_at(&mut s, 0);
+    run_at(&mut s, 100 * MS);
+    call!([a], quit());
+    run_at(&mut s, 150 * MS);
+    run_at(&mut s, 300 * MS);
+    assert_eq!(trace.take(), ["audit@100", "auditor stop:Actor stopped"]);
+    assert_eq!(s.next_expiry(), None);
+}
+
+#[test]
+fn interval_macro_inline_forms() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let t = trace.clone();
+    let _k = interval!(Duration::from_millis(5), [s], |s| t
+        .push(format!("s@{}", s.now().as_nanos() / MS)));
+    run_at(&mut s, 5 * MS);
+    run_at(&mut s, 10 * MS);
+    assert_eq!(trace.take(), ["s@5", "s@10"]);
+}
+
+#[test]
+fn a_panicking_tick_does_not_end_the_interval() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let t = trace.clone();
+    let _key = s.interval(Duration::from_millis(10), move |s| {
+        let ms = s.now().as_nanos() / MS;
+        t.push(format!("tick@{ms}"));
+        if ms == 20 {
+            panic!("tick at 20");
+        }
+    });
+    run_at(&mut s, 10 * MS);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_at(&mut s, 20 * MS)));
+    assert!(r.is_err());
+    run_at(&mut s, 30 * MS);
+    assert_eq!(trace.take(), ["tick@10", "tick@20", "tick@30"]);
+}
+
+#[test]
+#[should_panic(expected = "Core::interval: the period must be longer than zero")]
+fn a_zero_period_is_refused() {
+    let mut s = stakker();
+    let _key = s.interval(Duration::ZERO, |_| ());
+}
+
+#[test]
+fn a_period_past_the_end_of_time_never_ticks() {
+    let mut s = Stakker::new(Instant::MAX - Duration::from_secs(1));
+    let trace = Trace::new();
+    let _key = ticker(&mut s, 2_000, &trace);
+    assert_eq!(s.next_expiry(), None);
+}
