@@ -78,6 +78,10 @@
 //! saturates instead of panicking. Only Max timers may report an earlier checkpoint in
 //! `next_expiry` (after an update moved them later); their callback never runs at it.
 //!
+//! [`Core::interval`] and [`interval!`] repeat a callback every period, on a fixed grid, until
+//! their [`IntervalKey`] is dropped; a `run` that is late by several periods runs one tick
+//! and skips the rest.
+//!
 //! # Actor lifecycle
 //!
 //! An actor starts in **Prep** (no state value; Ready calls are parked in arrival order), becomes
