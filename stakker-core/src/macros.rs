@@ -771,8 +771,10 @@ macro_rules! at {
 /// [`IntervalKey`](crate::IntervalKey). The first tick is due at `now() + period`, the
 /// following ones on the grid `now() + k * period`. **Dropping the key cancels the
 /// interval**; keep it in the state of the actor the ticks go to, and the interval ends when
-/// the actor does. When the loop falls behind, missed ticks are **skipped**: one tick runs in
-/// the late `run`, and the next is the first grid point after its `now`.
+/// the actor does. Storing a new key over the old one (`self.timer = Some(interval!(..))`)
+/// cancels the old interval, so restarting never leaves two chains running. When the loop
+/// falls behind, missed ticks are **skipped**: one tick runs in the late `run`, and the next
+/// is the first grid point after its `now`.
 ///
 /// The arguments are evaluated once, now, and each tick calls the method with clones of them
 /// (so they must be `Clone`). A closure body runs once per tick, so what it captures must be
@@ -807,6 +809,17 @@ macro_rules! at {
 /// let times: Vec<u64> = audits.iter().map(|a| a.1).collect();
 /// assert_eq!(times, [100, 200, 450]); // 300 and 400 skipped; stopped after three
 /// assert_eq!(s.next_expiry(), None);
+/// ```
+///
+/// The key is `#[must_use]` ("dropping an IntervalKey cancels the interval at once"), so an
+/// interval started as a statement, which would never tick, warns:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use stakker_core::{interval, Stakker};
+/// use stakker_core::time::{Duration, Instant};
+/// let mut s = Stakker::new(Instant::ZERO);
+/// interval!(Duration::from_secs(1), [s], |_| ());
 /// ```
 #[macro_export]
 macro_rules! interval {

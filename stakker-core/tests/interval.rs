@@ -3,7 +3,7 @@
 mod util;
 
 use stakker_core::time::{Duration, Instant};
-use stakker_core::{actor, call, interval, stop, IntervalKey, Stakker, CX};
+use stakker_core::{actor, call, interval, ret_nop, stop, IntervalKey, Stakker, CX};
 use std::rc::Rc;
 use util::{notify, run_at, stakker, Trace};
 
@@ -140,6 +140,42 @@ fn the_interval_ends_with_the_actor_that_holds_its_key() {
     run_at(&mut s, 300 * MS);
     assert_eq!(trace.take(), ["audit@100", "auditor stop:Actor stopped"]);
     assert_eq!(s.next_expiry(), None);
+}
+
+struct Restarter {
+    trace: Trace,
+    timer: Option<IntervalKey>,
+}
+
+impl Restarter {
+    fn init(_: CX![], trace: Trace) -> Option<Self> {
+        Some(Restarter { trace, timer: None })
+    }
+
+    /// Starts (or restarts) the ticks; the closure form captures a `Copy` tag.
+    fn start(&mut self, cx: CX![], tag: &'static str) {
+        self.timer = Some(interval!(Duration::from_millis(10), [cx], |this, cx| {
+            this.trace
+                .push(format!("{tag}@{}", cx.now().as_nanos() / MS))
+        }));
+    }
+}
+
+#[test]
+fn restarting_replaces_the_old_interval() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let r = actor!(s, Restarter::init(trace.clone()), ret_nop!());
+    call!([r], start("first"));
+    run_at(&mut s, 0);
+    run_at(&mut s, 10 * MS);
+    call!([r], start("second")); // the first key is dropped: one chain only
+    run_at(&mut s, 15 * MS);
+    run_at(&mut s, 20 * MS);
+    run_at(&mut s, 25 * MS);
+    run_at(&mut s, 30 * MS);
+    assert_eq!(trace.take(), ["first@10", "second@25"]);
+    assert_eq!(s.next_expiry(), Some(Instant::from_millis(35)));
 }
 
 #[test]
