@@ -62,7 +62,11 @@ impl<F> Cancel for Interval<F> {
 /// The first tick due strictly after `now` on the grid `due + k * period`, or `None` past
 /// `Instant::MAX`. Ticks missed while the loop was behind are skipped, not made up.
 fn next_due(due: u64, period: u64, now: u64) -> Option<u64> {
-    let missed = now.saturating_sub(due) / period;
+    let next = due.checked_add(period)?;
+    if next > now {
+        return Some(next); // on time: no division
+    }
+    let missed = (now - due) / period;
     missed
         .checked_add(1)
         .and_then(|k| k.checked_mul(period))
