@@ -183,6 +183,7 @@ mod readme {}
 /// Re-exports used by macro expansions. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::timer::interval_body;
     pub use alloc::boxed::Box;
     pub use alloc::format;
     pub use alloc::string::String;

@@ -323,6 +323,27 @@ macro_rules! __stakker_generic_call {
     ($op:ident $pre:tt; [$q:expr $(,)?], |$s:ident : $sty:ty| $body:expr $(,)?) => {
         $crate::__stakker_queue!($op $pre core _ ($q); move |$s: $sty| $body)
     };
+    // `interval!` with inline code: each tick runs a clone of the closure.
+    (interval $pre:tt; [$cx:expr $(,)?],
+     |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
+        let __stakker_actor = $crate::__stakker_actor_of!($cx);
+        let __stakker_body =
+            $crate::__private::interval_body(&__stakker_actor, move |$this, $c| $body);
+        $crate::__stakker_queue!(interval $pre one __stakker_actor ($cx);
+            move |s: &mut $crate::Stakker| {
+                __stakker_actor.apply(s, ::core::clone::Clone::clone(&__stakker_body))
+            })
+    }};
+    (interval $pre:tt; [$a:expr, $q:expr $(,)?],
+     |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
+        let __stakker_actor = $crate::__stakker_actor_of!($a);
+        let __stakker_body =
+            $crate::__private::interval_body(&__stakker_actor, move |$this, $c| $body);
+        $crate::__stakker_queue!(interval $pre two __stakker_actor ($q);
+            move |s: &mut $crate::Stakker| {
+                __stakker_actor.apply(s, ::core::clone::Clone::clone(&__stakker_body))
+            })
+    }};
     // Inline code run like a Ready call: `[cx], |this, cx| ..`.
     ($op:ident $pre:tt; [$cx:expr $(,)?],
      |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
@@ -776,9 +797,9 @@ macro_rules! at {
 /// falls behind, missed ticks are **skipped**: one tick runs in the late `run`, and the next
 /// is the first grid point after its `now`.
 ///
-/// The arguments are evaluated once, now, and each tick calls the method with clones of them
-/// (so they must be `Clone`). A closure body runs once per tick, so what it captures must be
-/// usable more than once (`Copy` values, or clone inside the body).
+/// The arguments are evaluated once, now, and each tick calls the method with clones of them,
+/// so they must be `Clone`. Likewise each tick of a `|this, cx|` body runs a clone of the
+/// closure (so what it captures must be `Clone`), and a `|s|` body must be `FnMut`.
 ///
 /// ```
 /// use stakker_core::{actor, interval, ret_nop, IntervalKey, Stakker, CX};

@@ -223,3 +223,43 @@ fn a_period_past_the_end_of_time_never_ticks() {
     let _key = ticker(&mut s, 2_000, &trace);
     assert_eq!(s.next_expiry(), None);
 }
+
+/// Holds an interval whose ticks go to itself (a cycle through the runtime), and counts its
+/// own drop through `token`.
+struct Holder {
+    _timer: IntervalKey,
+    _token: Rc<()>,
+}
+
+impl Holder {
+    fn init(cx: CX![], token: Rc<()>) -> Option<Self> {
+        let t = token.clone();
+        let timer = interval!(Duration::from_millis(1), [cx], |_this, _cx| {
+            let _keep = &t;
+        });
+        Some(Holder {
+            _timer: timer,
+            _token: token,
+        })
+    }
+}
+
+#[test]
+fn dropping_the_runtime_frees_an_interval_that_targets_its_holder() {
+    for owner_first in [false, true] {
+        let token = Rc::new(());
+        let mut s = stakker();
+        let holder = actor!(s, Holder::init(token.clone()), ret_nop!());
+        run_at(&mut s, 0);
+        run_at(&mut s, 3 * MS);
+        assert_eq!(Rc::strong_count(&token), 3, "state and callback hold it");
+        if owner_first {
+            drop(holder);
+            drop(s);
+        } else {
+            drop(s);
+            drop(holder);
+        }
+        assert_eq!(Rc::strong_count(&token), 1, "owner_first={owner_first}");
+    }
+}

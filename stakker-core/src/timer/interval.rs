@@ -2,6 +2,8 @@
 //! at a time per interval), so code that never uses them pays nothing.
 
 use super::FixedTimerKey;
+use crate::actor::Actor;
+use crate::cx::Cx;
 use crate::deferrer::Deferrer;
 use crate::runtime::{Core, Stakker};
 use crate::time::{Duration, Instant};
@@ -94,6 +96,17 @@ impl<F: FnMut(&mut Stakker) + 'static> Interval<F> {
         }
         (this.callback.borrow_mut())(s);
     }
+}
+
+/// Macro support for the closure form of `interval!`: gives the closure its parameter types
+/// (from `actor`) and requires it to be `Clone`, since each tick runs a clone of it.
+#[doc(hidden)]
+#[inline]
+pub fn interval_body<A: 'static, F>(_actor: &Actor<A>, f: F) -> F
+where
+    F: FnOnce(&mut A, &mut Cx<'_, A>) + Clone + 'static,
+{
+    f
 }
 
 impl Core {

@@ -15,7 +15,7 @@ mod callback_safe;
 use callback_safe::Callback;
 
 mod interval;
-pub use interval::IntervalKey;
+pub use interval::{interval_body, IntervalKey};
 
 #[cfg(test)]
 mod tests;
