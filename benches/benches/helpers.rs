@@ -6,8 +6,9 @@
 //!   `Vec<Option<u64>>`, with `Ret::gather` against a hand-written shared counter and `Vec`.
 //!
 //! Run with `cargo bench -p stakker-benches --bench helpers` (add `-- --quick` for a short
-//! run).
+//! run; set `STAKKER_BENCH_CLOCK=cpu` to measure thread CPU time instead of wall time).
 
+use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion};
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{actor, after, call, interval, ret, ret_nop, IntervalKey, Ret, Stakker, CX};
@@ -126,9 +127,10 @@ fn hand_gather(n: usize, done: Ret<Vec<Option<u64>>>) -> Vec<Ret<u64>> {
         .collect()
 }
 
-fn main() {
-    let mut c = Criterion::default().configure_from_args();
+#[path = "shared/clock.rs"]
+mod clock;
 
+fn run<M: Measurement>(mut c: Criterion<M>) {
     assert_eq!(run_ticks(Ticker::start_interval), TICKS);
     assert_eq!(run_ticks(Ticker::start_chain), TICKS);
     let mut g = c.benchmark_group("interval_tick");
@@ -163,3 +165,5 @@ fn main() {
 
     c.final_summary();
 }
+
+clock::bench_main!(run);
