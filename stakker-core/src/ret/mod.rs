@@ -9,7 +9,9 @@ use alloc::string::String;
 /// machine words.
 ///
 /// Usually made with [`ret_to!`](crate::ret_to) and friends and used with
-/// [`ret!`](crate::ret).
+/// [`ret!`](crate::ret). To send several requests and get all the answers in one call, split
+/// one `Ret` with [`Ret::gather`]; to give up waiting after a while, wrap it with
+/// [`Ret::with_timeout`].
 ///
 /// ```
 /// use stakker_core::{ret, Ret};
