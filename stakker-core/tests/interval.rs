@@ -263,3 +263,38 @@ fn dropping_the_runtime_frees_an_interval_that_targets_its_holder() {
         assert_eq!(Rc::strong_count(&token), 1, "owner_first={owner_first}");
     }
 }
+
+struct Counter {
+    seen: Vec<usize>,
+}
+
+impl Counter {
+    fn init(_: CX![]) -> Option<Self> {
+        Some(Counter { seen: Vec::new() })
+    }
+
+    /// Records how many references to the argument exist during the call.
+    fn tick(&mut self, _: CX![], arg: Rc<()>) {
+        self.seen.push(Rc::strong_count(&arg));
+    }
+}
+
+#[test]
+fn method_form_from_outside_gets_a_clone_of_the_arguments_per_tick() {
+    let mut s = stakker();
+    let c = actor!(s, Counter::init(), ret_nop!());
+    let arg = Rc::new(());
+    let key = interval!(Duration::from_millis(1), [c, s], tick(arg.clone()));
+    for ms in 0..=3 {
+        run_at(&mut s, ms * MS);
+    }
+    // During each call: ours, the interval's and the tick's clone; none kept afterwards.
+    assert_eq!(
+        c.query(&mut s, |this, _| this.seen.clone()).unwrap(),
+        [3, 3, 3]
+    );
+    assert_eq!(Rc::strong_count(&arg), 2);
+    drop(key);
+    run_at(&mut s, 4 * MS);
+    assert_eq!(Rc::strong_count(&arg), 1);
+}
