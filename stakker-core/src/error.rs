@@ -7,10 +7,19 @@ use core::fmt;
 
 /// Why an actor terminated. Passed to its `Ret<StopCause>` notification.
 ///
+/// Compare causes with the predicates (`is_stopped`, `is_failed`, `is_killed`, `is_dropped`,
+/// `is_lost`, `has_error`) or a `match`, not through their text; [`StopCause::error`] gives the
+/// error of a failure or kill, which may be downcast.
+///
 /// ```
 /// use stakker_core::StopCause;
 /// assert_eq!(StopCause::Stopped.to_string(), "Actor stopped");
+/// assert!(StopCause::Dropped.is_dropped());
 /// assert!(!StopCause::Dropped.has_error());
+///
+/// let failed = StopCause::Failed(Box::new(std::fmt::Error));
+/// assert!(failed.is_failed() && failed.has_error() && !failed.is_killed());
+/// assert!(failed.error().unwrap().downcast_ref::<std::fmt::Error>().is_some());
 /// ```
 pub enum StopCause {
     /// Stopped through [`Cx::stop`](crate::Cx::stop) or [`stop!`](crate::stop).
@@ -29,6 +38,40 @@ impl StopCause {
     /// `true` for `Failed` and `Killed`.
     pub fn has_error(&self) -> bool {
         matches!(self, StopCause::Failed(_) | StopCause::Killed(_))
+    }
+
+    /// `true` for [`StopCause::Stopped`]: the actor ended itself successfully.
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, StopCause::Stopped)
+    }
+
+    /// `true` for [`StopCause::Failed`] (whatever the error, a panic included).
+    pub fn is_failed(&self) -> bool {
+        matches!(self, StopCause::Failed(_))
+    }
+
+    /// `true` for [`StopCause::Killed`].
+    pub fn is_killed(&self) -> bool {
+        matches!(self, StopCause::Killed(_))
+    }
+
+    /// `true` for [`StopCause::Dropped`]: the last owner went away.
+    pub fn is_dropped(&self) -> bool {
+        matches!(self, StopCause::Dropped)
+    }
+
+    /// `true` for [`StopCause::Lost`].
+    pub fn is_lost(&self) -> bool {
+        matches!(self, StopCause::Lost)
+    }
+
+    /// The error of a `Failed` or `Killed` cause, for reading or downcasting; `None` for the
+    /// others.
+    pub fn error(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            StopCause::Failed(e) | StopCause::Killed(e) => Some(&**e),
+            _ => None,
+        }
     }
 }
 
@@ -152,5 +195,40 @@ pub(crate) fn payload_text(payload: &(dyn core::any::Any + Send)) -> String {
         s.clone()
     } else {
         String::from("panic payload of unknown type")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StopCause, StrError};
+    use alloc::boxed::Box;
+    use alloc::string::ToString;
+
+    /// Each cause answers `true` to exactly its own predicate.
+    #[test]
+    fn predicates_name_exactly_one_cause() {
+        let causes = [
+            StopCause::Stopped,
+            StopCause::Failed(Box::new(StrError("f"))),
+            StopCause::Killed(Box::new(StrError("k"))),
+            StopCause::Dropped,
+            StopCause::Lost,
+        ];
+        for (i, c) in causes.iter().enumerate() {
+            let answers = [
+                c.is_stopped(),
+                c.is_failed(),
+                c.is_killed(),
+                c.is_dropped(),
+                c.is_lost(),
+            ];
+            for (j, &a) in answers.iter().enumerate() {
+                assert_eq!(a, i == j, "cause {c} predicate {j}");
+            }
+            assert_eq!(c.has_error(), i == 1 || i == 2, "{c}");
+            assert_eq!(c.error().is_some(), c.has_error(), "{c}");
+        }
+        assert_eq!(causes[1].error().unwrap().to_string(), "f");
+        assert_eq!(causes[2].error().unwrap().to_string(), "k");
     }
 }

@@ -21,6 +21,10 @@ use alloc::string::String;
 /// f.fwd(3);
 /// assert_eq!(total.get(), 5);
 /// ```
+///
+/// `#[must_use]`: making a `Fwd` has no effect of its own, so one dropped unused is a
+/// mistake (often a forgotten `fwd!`).
+#[must_use = "a Fwd does nothing until messages are sent through it with fwd!; dropping it unused has no effect"]
 pub struct Fwd<M: 'static>(Rc<dyn Fn(M)>);
 
 impl<M: 'static> Clone for Fwd<M> {

@@ -9,6 +9,7 @@
 //! possible.
 //!
 //! ```
+//! use stakker_core::host::{run_blocking, ThreadLoop};
 //! use stakker_core::{actor, call, ret_some_to, ret_shutdown, stop, Stakker, CX};
 //! use std::time::Instant;
 //!
@@ -34,12 +35,17 @@
 //! }
 //!
 //! let mut s = Stakker::new(Instant::now());
+//! let mut host = ThreadLoop::new(&mut s); // the std host: sleeps until a timer or a wake
 //! let _client = actor!(s, Client::init(), ret_shutdown!(s));
-//! while s.not_shutdown() {
-//!     s.run(Instant::now(), false);
-//! }
-//! assert_eq!(s.shutdown_reason().unwrap().to_string(), "Actor stopped");
+//! let cause = run_blocking(&mut s, &mut host).unwrap(); // ThreadLoop's error is Infallible
+//! assert!(cause.unwrap().is_stopped());
 //! ```
+//!
+//! The loop is the host's job: [`host::run_blocking`] runs the runtime until an actor records
+//! a shutdown (here `ret_shutdown!` does, when `Client` stops), sleeping in between until the
+//! next timer or cross-thread wake. Do not call [`Stakker::run`] in a loop of your own with
+//! `Instant::now()` and nothing to wait on: that spins at full CPU. A host loop of your own
+//! (GUI toolkit, embedded super-loop) uses [`host::Driver`] or [`Stakker::next_wait_max`].
 //!
 //! # Run order
 //!
@@ -71,6 +77,10 @@
 //! ahead (up to the end of the `u64` nanosecond range) work, and `after(Duration::MAX, ..)`
 //! saturates instead of panicking. Only Max timers may report an earlier checkpoint in
 //! `next_expiry` (after an update moved them later); their callback never runs at it.
+//!
+//! [`Core::interval`] and [`interval!`] repeat a callback every period, on a fixed grid, until
+//! their [`IntervalKey`] is dropped; a `run` that is late by several periods runs one tick
+//! and skips the rest.
 //!
 //! # Actor lifecycle
 //!
@@ -158,7 +168,7 @@ pub use sync::Waker;
 #[cfg(feature = "std")]
 #[doc(hidden)]
 pub use sync::{PipedLink, PipedThread};
-pub use timer::{FixedTimerKey, MaxTimerKey, MinTimerKey};
+pub use timer::{FixedTimerKey, IntervalKey, MaxTimerKey, MinTimerKey};
 
 /// The guide "Writing an adapter" (docs/writing-an-adapter.md); its examples run as doc tests.
 #[cfg(all(doctest, feature = "std"))]
@@ -173,6 +183,7 @@ mod readme {}
 /// Re-exports used by macro expansions. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::timer::interval_body;
     pub use alloc::boxed::Box;
     pub use alloc::format;
     pub use alloc::string::String;

@@ -46,6 +46,143 @@
 //!     }
 //! }
 //! ```
+//!
+//! # Paths before `::init`
+//!
+//! Wherever a Prep method may be named (`actor!`, `actor_of_trait!`, `actor_in_slab!`, call
+//! bodies, `fwd_to!`/`ret_to!`/`ret_some_to!`), a path of plain identifiers may stand before
+//! it: `bank::Account::init(..)` is read as `<bank::Account>::init(..)`. A generic type still
+//! needs the angle brackets, `<Account<u64>>::init(..)`, and `actor!` says so when given a
+//! turbofish (`Account::<u64>::init(..)`).
+//!
+//! ```
+//! use stakker_core::{actor, call, fwd_to, ret_nop, Stakker, CX};
+//! use stakker_core::time::Instant;
+//!
+//! mod bank {
+//!     pub mod accounts {
+//!         use stakker_core::CX;
+//!         pub struct Account(pub u64);
+//!         impl Account {
+//!             pub fn init(_: CX![], balance: u64) -> Option<Self> { Some(Account(balance)) }
+//!             pub fn reset(_: CX![], balance: u64) -> Option<Self> { Some(Account(balance)) }
+//!         }
+//!     }
+//! }
+//!
+//! let mut s = Stakker::new(Instant::ZERO);
+//! let a = actor!(s, bank::accounts::Account::init(5), ret_nop!());
+//! let b = stakker_core::actor_new!(s, bank::accounts::Account, ret_nop!());
+//! let reset = fwd_to!([b], bank::accounts::Account::reset() as (u64));
+//! stakker_core::fwd!([reset], 9);
+//! s.run(Instant::ZERO, false);
+//! assert_eq!(a.query(&mut s, |this, _| this.0), Some(5));
+//! assert_eq!(b.query(&mut s, |this, _| this.0), Some(9));
+//! call!([b], bank::accounts::Account::init(1)); // a Prep call to a Ready actor: dropped
+//! ```
+//!
+//! # Mistakes named at compile time
+//!
+//! Each block below fails to compile; the message it gives (checked by hand with rustc 1.95,
+//! since doc tests only check that compilation fails) is quoted above it.
+//!
+//! "stakker: the message types are missing: add them after the call, e.g. `got() as (u64)`
+//! for `fn got(&mut self, cx: CX![], n: u64)`, or `as ()` for no message":
+//!
+//! ```compile_fail
+//! use stakker_core::{ret_some_to, Ret, CX};
+//! struct A;
+//! impl A {
+//!     fn ask(&mut self, cx: CX![]) {
+//!         let _r: Ret<u64> = ret_some_to!([cx], got());
+//!     }
+//!     fn got(&mut self, _: CX![], _n: u64) {}
+//! }
+//! ```
+//!
+//! "stakker: put the message types in parentheses: `as (T)`, `as (T1, T2, ..)`, or `as ()`
+//! for no message":
+//!
+//! ```compile_fail
+//! use stakker_core::{ret_some_to, Ret, CX};
+//! struct A;
+//! impl A {
+//!     fn ask(&mut self, cx: CX![]) {
+//!         let _r: Ret<u64> = ret_some_to!([cx], got() as u64);
+//!     }
+//!     fn got(&mut self, _: CX![], _n: u64) {}
+//! }
+//! ```
+//!
+//! "stakker: for a generic type write `<Type<T>>::init(..)` (or `<module::Type<T>>::init(..)`)":
+//!
+//! ```compile_fail
+//! use stakker_core::{actor, ret_nop, Stakker, CX};
+//! struct G<T>(T);
+//! impl<T: 'static> G<T> {
+//!     fn init(_: CX![], t: T) -> Option<Self> { Some(G(t)) }
+//! }
+//! let mut s = Stakker::new(stakker_core::time::Instant::ZERO);
+//! let _g = actor!(s, G::<u8>::init(1), ret_nop!());
+//! ```
+//!
+//! The owning and replying handles are `#[must_use]`, with a message saying what dropping
+//! them does, so `actor!(..);` written as a statement (the actor would be dropped, and so
+//! terminated, at once) warns: "unused `ActorOwn` that must be used ... dropping the last
+//! ActorOwn terminates the actor at once (StopCause::Dropped), and `let _ = ..` drops it too".
+//! Likewise `Ret` ("answers None at once"), `Fwd` ("does nothing until messages are sent"),
+//! `MaxTimerKey`/`MinTimerKey` and `IntervalKey` (see [`interval!`](crate::interval)).
+//! `FixedTimerKey` is deliberately not `#[must_use]`: `after!(..);` is how a timer that is
+//! never cancelled is written.
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! use stakker_core::{actor, ret_nop, Stakker, CX};
+//! struct A;
+//! impl A {
+//!     fn init(_: CX![]) -> Option<Self> { Some(A) }
+//! }
+//! let mut s = Stakker::new(stakker_core::time::Instant::ZERO);
+//! actor!(s, A::init(), ret_nop!());
+//! ```
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! use stakker_core::{ret_some_to, CX};
+//! struct A;
+//! impl A {
+//!     fn ask(&mut self, cx: CX![]) {
+//!         ret_some_to!([cx], got() as (u64));
+//!     }
+//!     fn got(&mut self, _: CX![], _n: u64) {}
+//! }
+//! ```
+//!
+//! The same with the handles kept compiles under the same lint level:
+//!
+//! ```
+//! #![deny(unused_must_use)]
+//! use stakker_core::{actor, after, ret_nop, ret_some_to, Stakker, CX};
+//! use stakker_core::time::Duration;
+//! struct A;
+//! impl A {
+//!     fn init(_: CX![]) -> Option<Self> { Some(A) }
+//!     fn ask(&mut self, cx: CX![]) {
+//!         let _r = ret_some_to!([cx], got() as (u64));
+//!         after!(Duration::from_secs(1), [cx], got(1)); // the key may be dropped
+//!     }
+//!     fn got(&mut self, _: CX![], _n: u64) {}
+//! }
+//! let mut s = Stakker::new(stakker_core::time::Instant::ZERO);
+//! let _a = actor!(s, A::init(), ret_nop!());
+//! ```
+//!
+//! A call with a missing or extra argument is reported by rustc itself (E0061, "this method
+//! takes 3 arguments but 2 arguments were supplied"). Two things in that report come from
+//! the macro, not from your code: the count includes the `cx` the macro passes first (so
+//! your first argument is "argument #2"), and the "provide the argument" help shows the
+//! macro's own call (`this.(cx, /* Ret<u64> */)`). The fix goes in the `method(..)` argument
+//! list you wrote.
 
 // ---------------------------------------------------------------------------------------------
 // Internal helpers
@@ -97,6 +234,22 @@ macro_rules! __stakker_ids {
     };
 }
 
+/// Turns a path call `a::b::Type::method` (given as `[a] b Type method`) into
+/// `<a::b::Type>::method` and re-invokes `$crate::$mac!` with it between `pre` and `post`.
+///
+/// A matcher cannot split `$($seg:ident)::+` before its last segment itself (both ways of
+/// reading the next identifier would be open at once), hence this muncher.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __stakker_with_path {
+    ($mac:ident [$($pre:tt)*] [$($ty:tt)*] $m:ident; $($post:tt)*) => {
+        $crate::$mac!($($pre)* <$($ty)*>::$m $($post)*)
+    };
+    ($mac:ident [$($pre:tt)*] [$($ty:tt)*] $seg:ident $($rest:ident)+; $($post:tt)*) => {
+        $crate::__stakker_with_path!($mac [$($pre)*] [$($ty)* :: $seg] $($rest)+; $($post)*)
+    };
+}
+
 /// Clones the actor reference out of anything with `access_actor()` (`Actor`, `ActorOwn`,
 /// `Cx`, by value or reference), borrowing the expression only.
 #[doc(hidden)]
@@ -135,6 +288,9 @@ macro_rules! __stakker_queue {
     (at ($inst:ident) $_k:ident $_a:tt ($q:expr); $cb:expr) => {
         $q.access_core().timer_add($inst, $cb)
     };
+    (interval ($period:ident) $_k:ident $_a:tt ($q:expr); $cb:expr) => {
+        $q.access_core().interval($period, $cb)
+    };
     (timer_max ($key:ident $inst:ident) $_k:ident $_a:tt ($q:expr); $cb:expr) => {{
         let __stakker_core: &mut $crate::Core = $q.access_core();
         if !__stakker_core.timer_max_upd(*$key, $inst) {
@@ -167,6 +323,27 @@ macro_rules! __stakker_generic_call {
     ($op:ident $pre:tt; [$q:expr $(,)?], |$s:ident : $sty:ty| $body:expr $(,)?) => {
         $crate::__stakker_queue!($op $pre core _ ($q); move |$s: $sty| $body)
     };
+    // `interval!` with inline code: each tick runs a clone of the closure.
+    (interval $pre:tt; [$cx:expr $(,)?],
+     |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
+        let __stakker_actor = $crate::__stakker_actor_of!($cx);
+        let __stakker_body =
+            $crate::__private::interval_body(&__stakker_actor, move |$this, $c| $body);
+        $crate::__stakker_queue!(interval $pre one __stakker_actor ($cx);
+            move |s: &mut $crate::Stakker| {
+                __stakker_actor.apply(s, ::core::clone::Clone::clone(&__stakker_body))
+            })
+    }};
+    (interval $pre:tt; [$a:expr, $q:expr $(,)?],
+     |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
+        let __stakker_actor = $crate::__stakker_actor_of!($a);
+        let __stakker_body =
+            $crate::__private::interval_body(&__stakker_actor, move |$this, $c| $body);
+        $crate::__stakker_queue!(interval $pre two __stakker_actor ($q);
+            move |s: &mut $crate::Stakker| {
+                __stakker_actor.apply(s, ::core::clone::Clone::clone(&__stakker_body))
+            })
+    }};
     // Inline code run like a Ready call: `[cx], |this, cx| ..`.
     ($op:ident $pre:tt; [$cx:expr $(,)?],
      |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
@@ -186,6 +363,11 @@ macro_rules! __stakker_generic_call {
     };
     ($op:ident $pre:tt; [$($t:tt)*], $ty:ident::$m:ident($($x:expr),* $(,)?) $(,)?) => {
         $crate::__stakker_generic_call!(@target $op $pre [$($t)*] prep (<$ty>::$m) ($($x),*))
+    };
+    // `module::Type::method(..)`: read as `<module::Type>::method(..)`.
+    ($op:ident $pre:tt; [$($t:tt)*], $first:ident $(::$seg:ident)+($($x:expr),* $(,)?) $(,)?) => {
+        $crate::__stakker_with_path!(__stakker_generic_call [$op $pre; [$($t)*],] [$first]
+            $($seg)+; ($($x),*))
     };
     // Ready calls.
     ($op:ident $pre:tt; [$($t:tt)*], $m:ident($($x:expr),* $(,)?) $(,)?) => {
@@ -208,6 +390,25 @@ macro_rules! __stakker_generic_call {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __stakker_call_body {
+    // `interval!`: the item runs once per tick, so each tick gets clones of the arguments.
+    (interval $pre:tt $qk:ident $actor:ident $q:tt ready ($m:ident) ($($x:expr),*)
+     [$($a:ident)*] []) => {{
+        $(let $a = $x;)*
+        $crate::__stakker_queue!(interval $pre $qk $actor $q;
+            move |s: &mut $crate::Stakker| {
+                $(let $a = ::core::clone::Clone::clone(&$a);)*
+                $actor.apply(s, move |this, cx| this.$m(cx $(, $a)*))
+            })
+    }};
+    (interval $pre:tt $qk:ident $actor:ident $q:tt prep ($($callee:tt)*) ($($x:expr),*)
+     [$($a:ident)*] []) => {{
+        $(let $a = $x;)*
+        $crate::__stakker_queue!(interval $pre $qk $actor $q;
+            move |s: &mut $crate::Stakker| {
+                $(let $a = ::core::clone::Clone::clone(&$a);)*
+                $actor.apply_prep(s, move |cx| $($callee)*(cx $(, $a)*))
+            })
+    }};
     // `call!([actor], ..)`: the item takes over the actor reference cloned for it.
     (call () one $actor:ident $q:tt ready ($m:ident) ($($x:expr),*) [$($a:ident)*] []) => {{
         $(let $a = $x;)*
@@ -279,6 +480,24 @@ macro_rules! __stakker_generic_fwd {
             {$style $rc __stakker_actor ready ($m) ($($x),*) ($($mt),*)}
             [$(($x))*] [$(($mt))*])
     }};
+    // `module::Type::method(..) as (..)`: read as `<module::Type>::method(..) as (..)`.
+    ($style:ident $rc:tt $pc:tt; [$($t:tt)*],
+     $first:ident $(::$seg:ident)+($($x:expr),* $(,)?) as ($($mt:ty),* $(,)?) $(,)?) => {
+        $crate::__stakker_with_path!(__stakker_generic_fwd [$style $rc $pc; [$($t)*],] [$first]
+            $($seg)+; ($($x),*) as ($($mt),*))
+    };
+    // Common mistakes, each with the fix.
+    ($style:ident $rc:tt $pc:tt; [$($t:tt)*],
+     $(<$ty:ty>::)? $($p:ident)::+($($x:expr),* $(,)?) as $t0:ident $($rest:tt)*) => {
+        ::core::compile_error!(
+            "stakker: put the message types in parentheses: `as (T)`, `as (T1, T2, ..)`, or `as ()` for no message"
+        )
+    };
+    ($style:ident $rc:tt $pc:tt; [$($t:tt)*], $(<$ty:ty>::)? $($p:ident)::+($($x:expr),* $(,)?) $(,)?) => {
+        ::core::compile_error!(
+            "stakker: the message types are missing: add them after the call, e.g. `got() as (u64)` for `fn got(&mut self, cx: CX![], n: u64)`, or `as ()` for no message"
+        )
+    };
 }
 
 /// Binds the fixed arguments to locals and builds the `Fwd`/`Ret`.
@@ -565,6 +784,72 @@ macro_rules! at {
     }};
 }
 
+/// Performs an actor call or inline code every `period`, until the returned key is dropped.
+///
+/// `interval!(period, target, body)`: `period` is a `core::time::Duration` (more than zero);
+/// target and body as for [`lazy!`](crate::lazy). Adds a repeating timer with
+/// [`Core::interval`](crate::Core::interval) and returns its
+/// [`IntervalKey`](crate::IntervalKey). The first tick is due at `now() + period`, the
+/// following ones on the grid `now() + k * period`. **Dropping the key cancels the
+/// interval**; keep it in the state of the actor the ticks go to, and the interval ends when
+/// the actor does. Storing a new key over the old one (`self.timer = Some(interval!(..))`)
+/// cancels the old interval, so restarting never leaves two chains running. When the loop
+/// falls behind, missed ticks are **skipped**: one tick runs in the late `run`, and the next
+/// is the first grid point after its `now`.
+///
+/// The arguments are evaluated once, now, and each tick calls the method with clones of them,
+/// so they must be `Clone`. Likewise each tick of a `|this, cx|` body runs a clone of the
+/// closure (so what it captures must be `Clone`), and a `|s|` body must be `FnMut`.
+///
+/// ```
+/// use stakker_core::{actor, interval, ret_nop, IntervalKey, Stakker, CX};
+/// use stakker_core::time::{Duration, Instant};
+///
+/// struct Auditor { audits: Vec<(String, u64)>, timer: Option<IntervalKey> }
+/// impl Auditor {
+///     fn init(cx: CX![]) -> Option<Self> {
+///         let timer = interval!(Duration::from_millis(100), [cx], audit("totals".to_string()));
+///         Some(Auditor { audits: Vec::new(), timer: Some(timer) })
+///     }
+///     fn audit(&mut self, cx: CX![], what: String) {
+///         let t = cx.now() - Instant::from_secs(1);
+///         self.audits.push((what, t.as_millis() as u64));
+///         if self.audits.len() == 3 {
+///             self.timer = None; // dropping the key stops the ticks
+///         }
+///     }
+/// }
+///
+/// let t0 = Instant::from_secs(1);
+/// let mut s = Stakker::new(t0);
+/// let auditor = actor!(s, Auditor::init(), ret_nop!());
+/// for ms in [0, 100, 200, 450, 500, 600, 700] {
+///     s.run(t0 + Duration::from_millis(ms), false);
+/// }
+/// let audits = auditor.query(&mut s, |this, _| this.audits.clone()).unwrap();
+/// let times: Vec<u64> = audits.iter().map(|a| a.1).collect();
+/// assert_eq!(times, [100, 200, 450]); // 300 and 400 skipped; stopped after three
+/// assert_eq!(s.next_expiry(), None);
+/// ```
+///
+/// The key is `#[must_use]` ("dropping an IntervalKey cancels the interval at once"), so an
+/// interval started as a statement, which would never tick, warns:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use stakker_core::{interval, Stakker};
+/// use stakker_core::time::{Duration, Instant};
+/// let mut s = Stakker::new(Instant::ZERO);
+/// interval!(Duration::from_secs(1), [s], |_| ());
+/// ```
+#[macro_export]
+macro_rules! interval {
+    ($period:expr, $($x:tt)+) => {{
+        let __stakker_period: ::core::time::Duration = $period;
+        $crate::__stakker_generic_call!(interval (__stakker_period); $($x)+)
+    }};
+}
+
 /// Creates or updates a Max timer.
 ///
 /// `timer_max!(&mut key, instant, target, body)`, with `key` a
@@ -683,6 +968,14 @@ macro_rules! actor {
     ($core:expr, $ty:ident::$init:ident($($x:expr),* $(,)?), $notify:expr $(,)?) => {
         $crate::actor!($core, <$ty>::$init($($x),*), $notify)
     };
+    ($core:expr, $first:ident $(::$seg:ident)+($($x:expr),* $(,)?), $notify:expr $(,)?) => {
+        $crate::__stakker_with_path!(actor [$core,] [$first] $($seg)+; ($($x),*), $notify)
+    };
+    ($core:expr, $($p:ident)::+ ::< $($rest:tt)*) => {
+        ::core::compile_error!(
+            "stakker: for a generic type write `<Type<T>>::init(..)` (or `<module::Type<T>>::init(..)`)"
+        )
+    };
     ($core:expr, <$ty:ty>::$init:ident($($x:expr),* $(,)?), $notify:expr $(,)?) => {{
         let __stakker_notify: $crate::Ret<$crate::StopCause> = $notify;
         let __stakker_parent: $crate::LogID = $core.access_log_id();
@@ -788,6 +1081,11 @@ macro_rules! actor_of_trait {
     ($core:expr, $alias:ty, $ty:ident::$init:ident($($x:expr),* $(,)?), $notify:expr $(,)?) => {
         $crate::actor_of_trait!($core, $alias, <$ty>::$init($($x),*), $notify)
     };
+    ($core:expr, $alias:ty, $first:ident $(::$seg:ident)+($($x:expr),* $(,)?),
+     $notify:expr $(,)?) => {
+        $crate::__stakker_with_path!(actor_of_trait [$core, $alias,] [$first] $($seg)+;
+            ($($x),*), $notify)
+    };
     ($core:expr, $alias:ty, <$ty:ty>::$init:ident($($x:expr),* $(,)?), $notify:expr $(,)?) => {{
         let __stakker_notify: $crate::Ret<$crate::StopCause> = $notify;
         let __stakker_parent: $crate::LogID = $core.access_log_id();
@@ -852,6 +1150,11 @@ macro_rules! actor_in_slab {
     ($this:ident.$field:ident, $cx:expr, $ty:ident::$init:ident($($x:expr),* $(,)?),
      $notify:expr $(,)?) => {
         $crate::actor_in_slab!($this.$field, $cx, <$ty>::$init($($x),*), $notify)
+    };
+    ($this:ident.$field:ident, $cx:expr, $first:ident $(::$seg:ident)+($($x:expr),* $(,)?)
+     $(, $notify:expr)? $(,)?) => {
+        $crate::__stakker_with_path!(actor_in_slab [$this.$field, $cx,] [$first] $($seg)+;
+            ($($x),*) $(, $notify)?)
     };
     ($this:ident.$field:ident, $cx:expr, <$ty:ty>::$init:ident($($x:expr),* $(,)?),
      $notify:expr $(,)?) => {{

@@ -150,7 +150,8 @@ impl Stakker {
         }
     }
 
-    /// Runs one step of the runtime (see the crate docs, "One step"): if `idle` is true, first
+    /// Runs one step of the runtime (see [the crate docs, "Run order"](crate#run-order)): if
+    /// `idle` is true, first
     /// runs the oldest idle item; then advances time to `now` (ignored if not later than
     /// [`Core::now`]), moves due timers to the main queue in due-time order, and runs the main
     /// and lazy queues until both are empty. Returns whether idle items remain.
@@ -264,7 +265,10 @@ impl Stakker {
     }
 
     /// Returns the instant at which [`Stakker::run`] next has timer work, or `None` if no
-    /// timers exist. Never later than the (rounded) due time of the earliest pending timer.
+    /// timers exist. Never later than the due time of the earliest pending timer, which is
+    /// kept exactly as given (no rounding; see [the crate docs, "Timers"](crate#timers)), so
+    /// a `run` with this `now` fires that timer. Only a Max timer moved later may show an
+    /// earlier checkpoint here.
     pub fn next_expiry(&mut self) -> Option<Instant> {
         self.core.timers.next_expiry()
     }

@@ -43,6 +43,7 @@
 //! (in nanoseconds) after the origin. Std instants from about 200 years before the anchor to
 //! about 384 years after it can be represented.
 
+use core::fmt;
 use core::ops::{Add, AddAssign, Sub, SubAssign};
 
 pub use core::time::Duration;
@@ -52,6 +53,10 @@ pub use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Nanoseconds in one second.
 const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+/// Where std instants are anchored on the timeline: 200 years (of 365 days) after the origin.
+/// That leaves about 384 years of range after the anchor.
+const ANCHOR_NANOS: u64 = 200 * 365 * 24 * 60 * 60 * NANOS_PER_SEC;
 
 /// A point on a monotonic timeline, in whole nanoseconds from an origin chosen by the host.
 ///
@@ -71,7 +76,19 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// assert_eq!(t0 - t1, Duration::ZERO); // saturates
 /// assert_eq!(t1.as_nanos(), 1_750_000_000);
 /// ```
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+///
+/// `Debug` prints seconds and says which epoch they count from, so instants from two clocks
+/// that were mixed up stand out: `Instant(1.500000000s after origin)` for an instant built
+/// with `from_secs`/`from_nanos` (less than 100 years after the origin), and
+/// `Instant(2.000000000s after std anchor)` for one converted from `std::time::Instant` (see
+/// the module docs: the anchor is the first std instant converted, placed 200 years after the
+/// origin).
+///
+/// ```
+/// use stakker_core::time::Instant;
+/// assert_eq!(format!("{:?}", Instant::from_millis(1500)), "Instant(1.500000000s after origin)");
+/// ```
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(u64);
 
 /// Convert a `Duration` to whole nanoseconds, or `None` if it does not fit in a `u64`.
@@ -277,6 +294,26 @@ impl SubAssign<Duration> for Instant {
     }
 }
 
+impl fmt::Debug for Instant {
+    /// Seconds after the origin, or (from 100 years on, where std instants live) seconds
+    /// before or after the std anchor.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (nanos, relation, epoch) = if self.0 < ANCHOR_NANOS / 2 {
+            (self.0, "after", "origin")
+        } else if self.0 >= ANCHOR_NANOS {
+            (self.0 - ANCHOR_NANOS, "after", "std anchor")
+        } else {
+            (ANCHOR_NANOS - self.0, "before", "std anchor")
+        };
+        write!(
+            f,
+            "Instant({}.{:09}s {relation} {epoch})",
+            nanos / NANOS_PER_SEC,
+            nanos % NANOS_PER_SEC
+        )
+    }
+}
+
 impl Sub<Instant> for Instant {
     type Output = Duration;
 
@@ -292,15 +329,11 @@ mod std_conv {
     //! Lossless conversion between [`Instant`] and `std::time::Instant` through one immutable,
     //! lazily initialised process-wide anchor.
 
-    use super::{Duration, Instant, NANOS_PER_SEC};
+    use super::{Duration, Instant, ANCHOR_NANOS, NANOS_PER_SEC};
     use core::cmp::Ordering;
     use core::ops::Sub;
     use std::sync::OnceLock;
     use std::time::Instant as StdInstant;
-
-    /// Where the anchor sits on the timeline: 200 years (of 365 days) after the origin. That
-    /// leaves about 384 years of range after the anchor.
-    const ANCHOR_NANOS: u64 = 200 * 365 * 24 * 60 * 60 * NANOS_PER_SEC;
 
     /// The std instant that maps to `ANCHOR_NANOS`. Set once, at first use, and never changed.
     static ANCHOR: OnceLock<StdInstant> = OnceLock::new();
@@ -649,6 +682,51 @@ mod tests {
         assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
     }
 
+    #[test]
+    fn debug_names_the_epoch() {
+        let dbg = |t: Instant| alloc::format!("{t:?}");
+        assert_eq!(dbg(Instant::ZERO), "Instant(0.000000000s after origin)");
+        assert_eq!(
+            dbg(Instant::from_nanos(4_800_000_001)),
+            "Instant(4.800000001s after origin)"
+        );
+        let anchor = Instant::from_nanos(super::ANCHOR_NANOS);
+        assert_eq!(dbg(anchor), "Instant(0.000000000s after std anchor)");
+        assert_eq!(
+            dbg(anchor + Duration::from_millis(2500)),
+            "Instant(2.500000000s after std anchor)"
+        );
+        assert_eq!(
+            dbg(anchor - Duration::from_secs(3)),
+            "Instant(3.000000000s before std anchor)"
+        );
+        // The switch-over at 100 years: the last instant counted from the origin, the first
+        // counted back from the anchor.
+        let half = super::ANCHOR_NANOS / 2;
+        assert_eq!(
+            dbg(Instant::from_nanos(half - 1)),
+            alloc::format!(
+                "Instant({}.999999999s after origin)",
+                half / 1_000_000_000 - 1
+            )
+        );
+        assert_eq!(
+            dbg(Instant::from_nanos(half)),
+            alloc::format!(
+                "Instant({}.000000000s before std anchor)",
+                half / 1_000_000_000
+            )
+        );
+        assert_eq!(
+            dbg(Instant::MAX),
+            alloc::format!(
+                "Instant({}.{:09}s after std anchor)",
+                (u64::MAX - super::ANCHOR_NANOS) / 1_000_000_000,
+                (u64::MAX - super::ANCHOR_NANOS) % 1_000_000_000
+            )
+        );
+    }
+
     #[cfg(feature = "std")]
     mod with_std {
         use super::super::{Duration, Instant};
@@ -754,6 +832,21 @@ mod tests {
             assert!(Instant::MAX < beyond);
             assert!(beyond > Instant::MAX);
             assert!(Instant::MAX != beyond);
+        }
+
+        #[test]
+        fn debug_of_std_instants_counts_from_the_anchor() {
+            // Converted now, so at or after the process-wide anchor (the first conversion).
+            let t = Instant::from(StdInstant::now());
+            let since = t - Instant::from_nanos(super::super::ANCHOR_NANOS);
+            assert_eq!(
+                std::format!("{t:?}"),
+                std::format!(
+                    "Instant({}.{:09}s after std anchor)",
+                    since.as_secs(),
+                    since.subsec_nanos()
+                )
+            );
         }
 
         #[test]

@@ -732,6 +732,10 @@ impl<A: 'static> Orphan for Actor<A> {
 /// Derefs to [`Actor`], so every `Actor` method works on it. It does not implement `Clone`:
 /// `own.clone()` resolves through deref and yields a non-owning `Actor`; use
 /// [`ActorOwn::owned`] for another owner.
+///
+/// `#[must_use]`: an `ActorOwn` dropped at once (for example `actor!(..);` written as a
+/// statement) ends the actor before it runs; store it, typically in the parent's state.
+#[must_use = "dropping the last ActorOwn terminates the actor at once (StopCause::Dropped), and `let _ = ..` drops it too; keep it (in a field, or `let _owner = ..`) for as long as the actor should live"]
 pub struct ActorOwn<A: 'static> {
     actor: Actor<A>,
 }
@@ -802,6 +806,8 @@ impl<A: 'static> Drop for ActorOwn<A> {
 }
 
 /// An owner of an actor of unknown type. It can only be dropped, which releases the owner.
+/// `#[must_use]`, like [`ActorOwn`].
+#[must_use = "dropping the last owner terminates the actor at once (StopCause::Dropped), and `let _ = ..` drops it too; keep it for as long as the actor should live"]
 pub struct ActorOwnAnon(#[allow(dead_code)] Box<dyn AnyOwner>);
 
 /// Any `ActorOwn<T>`, type-erased (dropping it releases the owner).

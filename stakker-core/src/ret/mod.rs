@@ -9,7 +9,9 @@ use alloc::string::String;
 /// machine words.
 ///
 /// Usually made with [`ret_to!`](crate::ret_to) and friends and used with
-/// [`ret!`](crate::ret).
+/// [`ret!`](crate::ret). To send several requests and get all the answers in one call, split
+/// one `Ret` with [`Ret::gather`]; to give up waiting after a while, wrap it with
+/// [`Ret::with_timeout`].
 ///
 /// ```
 /// use stakker_core::{ret, Ret};
@@ -22,6 +24,10 @@ use alloc::string::String;
 /// drop(dropped);
 /// assert_eq!(*got.borrow(), vec![Some(7), None]);
 /// ```
+///
+/// `#[must_use]`: a `Ret` created and dropped unused answers `None` at once, which is never
+/// what was meant.
+#[must_use = "a Ret dropped unused answers None at once (`let _ = ..` too); pass it to the call that should answer, or answer it with ret!"]
 pub struct Ret<M: 'static>(Option<Handler<M>>);
 
 #[cfg(not(feature = "no-unsafe"))]
@@ -175,6 +181,8 @@ impl<M: 'static> Ret<M> {
         })
     }
 }
+
+mod gather;
 
 #[cfg(test)]
 mod tests;

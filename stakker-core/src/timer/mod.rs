@@ -14,6 +14,9 @@ mod callback_safe;
 #[cfg(feature = "no-unsafe")]
 use callback_safe::Callback;
 
+mod interval;
+pub use interval::{interval_body, IntervalKey};
+
 #[cfg(test)]
 mod tests;
 
@@ -35,10 +38,18 @@ timer_key!(
 );
 timer_key!(
     /// Key of a Max timer ([`timer_max!`](crate::timer_max), [`Core::timer_max_add`]).
+    ///
+    /// `#[must_use]`: a Max timer is made to be moved later, which needs its key. (A
+    /// [`FixedTimerKey`] is not `#[must_use]`: dropping it is how a timer that is never
+    /// cancelled is written, e.g. `after!(..);`.)
+    #[must_use = "without its key a Max timer can be neither moved later nor deleted; keep the key (timer_max! stores it for you)"]
     MaxTimerKey
 );
 timer_key!(
     /// Key of a Min timer ([`timer_min!`](crate::timer_min), [`Core::timer_min_add`]).
+    ///
+    /// `#[must_use]`, like [`MaxTimerKey`].
+    #[must_use = "without its key a Min timer can be neither moved earlier nor deleted; keep the key (timer_min! stores it for you)"]
     MinTimerKey
 );
 
