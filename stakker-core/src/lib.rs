@@ -160,10 +160,25 @@ pub use sync::Waker;
 pub use sync::{PipedLink, PipedThread};
 pub use timer::{FixedTimerKey, MaxTimerKey, MinTimerKey};
 
-/// The guide "Writing an adapter" (docs/writing-an-adapter.md); its examples run as doc tests.
+// The guide's pages about the core (docs/src/*.md): every Rust block of each runs as a doc test.
 #[cfg(all(doctest, feature = "std"))]
-#[doc = include_str!("../../docs/writing-an-adapter.md")]
-mod guide_writing_an_adapter {}
+#[doc = include_str!("../../docs/src/getting-started.md")]
+struct GettingStartedGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/actors-and-calls.md")]
+struct ActorsAndCallsGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/fwd-and-ret.md")]
+struct FwdAndRetGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/timers-and-time.md")]
+struct TimersAndTimeGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/cross-thread.md")]
+struct CrossThreadGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/writing-an-adapter.md")]
+struct WritingAnAdapterGuide;
 
 /// The README's example runs as a doc test too.
 #[cfg(all(doctest, feature = "std"))]
