@@ -41,6 +41,23 @@
 //! assert_eq!(s.shutdown_reason().unwrap().to_string(), "Actor stopped");
 //! ```
 //!
+//! # The guide
+//!
+//! A book of Markdown pages in the repository, under `docs/src/` (start at
+//! `docs/src/SUMMARY.md`), each with runnable examples that are compiled and run as this crate's
+//! doc tests:
+//!
+//! - `docs/src/getting-started.md`: a first actor system, run with
+//!   `cargo run -p stakker-core --example getting_started`;
+//! - `docs/src/actors-and-calls.md`: the lifecycle, the `call!` forms and the run order;
+//! - `docs/src/fwd-and-ret.md`: callbacks and replies, and which macro to choose;
+//! - `docs/src/timers-and-time.md`: fixed, Max and Min timers, `Ret::with_timeout`, virtual time;
+//! - `docs/src/cross-thread.md`: `Waker`, `Channel`, `BoundedChannel`, `PipedThread`;
+//! - `docs/src/writing-an-adapter.md`: the [`host`] contract and an I/O adapter over an OS poller;
+//! - `docs/src/porting.md`: every difference from the original `stakker` 0.2;
+//! - `docs/src/design-notes.md`: the closure queue, the timer store, no_std, no global state,
+//!   panic containment, and what each operation costs.
+//!
 //! # Run order
 //!
 //! One call of [`Stakker::run`]`(now, idle)`:
@@ -179,6 +196,12 @@ struct CrossThreadGuide;
 #[cfg(all(doctest, feature = "std"))]
 #[doc = include_str!("../../docs/src/writing-an-adapter.md")]
 struct WritingAnAdapterGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/porting.md")]
+struct PortingGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/design-notes.md")]
+struct DesignNotesGuide;
 
 /// The README's example runs as a doc test too.
 #[cfg(all(doctest, feature = "std"))]
