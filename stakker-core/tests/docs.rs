@@ -266,3 +266,28 @@ fn the_scanner_finds_links_and_anchors_as_github_does() {
     )
     .is_none());
 }
+
+#[test]
+fn adapter_line_count_in_the_guide_is_current() {
+    let page = fs::read_to_string(root().join("docs/src/writing-an-adapter.md")).unwrap();
+    let lines: Vec<&str> = page
+        .lines()
+        .skip_while(|l| !(l.starts_with("// ---") && l.ends_with(" the adapter")))
+        .skip(1)
+        .take_while(|l| !(l.starts_with("// ---") && l.ends_with(" an application")))
+        .collect();
+    let code = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
+        .count();
+    assert!(
+        code > 50,
+        "adapter markers not found ({} lines)",
+        lines.len()
+    );
+    let claim = format!("**{} lines as printed, {code} of them code**", lines.len());
+    assert!(
+        page.contains(&claim),
+        "the closing section should say {claim}"
+    );
+}
