@@ -47,6 +47,23 @@
 //! `Instant::now()` and nothing to wait on: that spins at full CPU. A host loop of your own
 //! (GUI toolkit, embedded super-loop) uses [`host::Driver`] or [`Stakker::next_wait_max`].
 //!
+//! # The guide
+//!
+//! A book of Markdown pages in the repository, under `docs/src/` (start at
+//! `docs/src/SUMMARY.md`), each with runnable examples that are compiled and run as this crate's
+//! doc tests:
+//!
+//! - `docs/src/getting-started.md`: a first actor system, run with
+//!   `cargo run -p stakker-core --example getting_started`;
+//! - `docs/src/actors-and-calls.md`: the lifecycle, the `call!` forms and the run order;
+//! - `docs/src/fwd-and-ret.md`: callbacks and replies, and which macro to choose;
+//! - `docs/src/timers-and-time.md`: fixed, Max and Min timers, `Ret::with_timeout`, virtual time;
+//! - `docs/src/cross-thread.md`: `Waker`, `Channel`, `BoundedChannel`, `PipedThread`;
+//! - `docs/src/writing-an-adapter.md`: the [`host`] contract and an I/O adapter over an OS poller;
+//! - `docs/src/porting.md`: every difference from the original `stakker` 0.2;
+//! - `docs/src/design-notes.md`: the closure queue, the timer store, no_std, no global state,
+//!   panic containment, and what each operation costs.
+//!
 //! # Run order
 //!
 //! One call of [`Stakker::run`]`(now, idle)`:
@@ -170,10 +187,31 @@ pub use sync::Waker;
 pub use sync::{PipedLink, PipedThread};
 pub use timer::{FixedTimerKey, IntervalKey, MaxTimerKey, MinTimerKey};
 
-/// The guide "Writing an adapter" (docs/writing-an-adapter.md); its examples run as doc tests.
+// The guide's pages about the core (docs/src/*.md): every Rust block of each runs as a doc test.
 #[cfg(all(doctest, feature = "std"))]
-#[doc = include_str!("../../docs/writing-an-adapter.md")]
-mod guide_writing_an_adapter {}
+#[doc = include_str!("../../docs/src/getting-started.md")]
+struct GettingStartedGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/actors-and-calls.md")]
+struct ActorsAndCallsGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/fwd-and-ret.md")]
+struct FwdAndRetGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/timers-and-time.md")]
+struct TimersAndTimeGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/cross-thread.md")]
+struct CrossThreadGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/writing-an-adapter.md")]
+struct WritingAnAdapterGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/porting.md")]
+struct PortingGuide;
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../docs/src/design-notes.md")]
+struct DesignNotesGuide;
 
 /// The README's example runs as a doc test too.
 #[cfg(all(doctest, feature = "std"))]

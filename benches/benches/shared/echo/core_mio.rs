@@ -3,7 +3,7 @@
 //!
 //! **The loop is a stand-in until the stakker-mio adapter exists** (it has no public API yet).
 //! It is an [`EventLoop`] and runs through the core's own driver ([`run_blocking`]), which is
-//! how an adapter plugs in (docs/writing-an-adapter.md): `poll_wait` polls with the timeout the
+//! how an adapter plugs in (docs/src/writing-an-adapter.md): `poll_wait` polls with the timeout the
 //! runtime allows, forwards each event to the `Fwd` registered under its token (which only
 //! queues a call), and the driver then calls `Stakker::run`. Token 0 is a `mio::Waker`
 //! installed as the runtime's poll waker, so `Core::waker` works (the bench stops the server

@@ -4,7 +4,7 @@
 //!
 //! **The host is a stand-in until the stakker-tokio adapter exists** (it has no public API
 //! yet). It is an [`EventLoop`] run by the core's own async driver ([`RunFuture`]) inside
-//! `LocalSet::block_on`, which is how an async host plugs in (docs/writing-an-adapter.md):
+//! `LocalSet::block_on`, which is how an async host plugs in (docs/src/writing-an-adapter.md):
 //!
 //! - I/O: each socket has one `spawn_local` readiness task. A connection's task awaits
 //!   `TcpStream::ready` (readable, plus writable while the actor has output buffered), `fwd`s
