@@ -9,7 +9,7 @@ use crate::actor::Actor;
 use crate::deferrer::Deferrer;
 use crate::error::StringError;
 use crate::runtime::Stakker;
-use crate::{Fwd, StopCause};
+use crate::{Fwd, Ret, StopCause};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::ToString;
@@ -19,8 +19,10 @@ use core::cell::{Cell, RefCell};
 /// The runtime's monitor table (a field of the shared runtime state).
 pub(crate) struct Monitors {
     next_id: Cell<u64>,
+    /// How many entries `armed` holds: the one thing a terminating actor reads.
+    armed_len: Cell<usize>,
     /// Monitors waiting for their actor to stop, by (actor address, monitor id). The address
-    /// is unique while the actor is not terminated, and entries leave at termination.
+    /// is unique among actors not yet terminated, and entries leave at termination.
     armed: RefCell<BTreeMap<(usize, u64), Fwd<StopCause>>>,
     /// Monitors whose actor has stopped and whose delivery is queued, by monitor id.
     due: RefCell<BTreeMap<u64, (Fwd<StopCause>, StopCause)>>,
@@ -30,6 +32,7 @@ impl Monitors {
     pub(crate) fn new() -> Self {
         Monitors {
             next_id: Cell::new(0),
+            armed_len: Cell::new(0),
             armed: RefCell::new(BTreeMap::new()),
             due: RefCell::new(BTreeMap::new()),
         }
@@ -41,57 +44,60 @@ impl Monitors {
     pub(crate) fn clear(&self) {
         let armed = core::mem::take(&mut *self.armed.borrow_mut());
         let due = core::mem::take(&mut *self.due.borrow_mut());
+        self.armed_len.set(0);
         drop((armed, due));
     }
 
-    fn make_due(&self, id: u64, fwd: Fwd<StopCause>, cause: StopCause, runtime: &Deferrer) {
-        self.due.borrow_mut().insert(id, (fwd, cause));
-        runtime.defer(move |s| deliver(s, id));
+    fn arm(&self, key: usize, id: u64, fwd: Fwd<StopCause>) {
+        self.armed.borrow_mut().insert((key, id), fwd);
+        self.armed_len.set(self.armed_len.get() + 1);
+    }
+
+    fn disarm(&self, key: usize, id: u64) -> Option<Fwd<StopCause>> {
+        let fwd = self.armed.borrow_mut().remove(&(key, id))?;
+        self.armed_len.set(self.armed_len.get() - 1);
+        Some(fwd)
     }
 }
 
-/// Monitors of one actor that fired at its termination, to be queued once the actor's own
-/// notification has been given (see [`fired`]).
-pub(crate) struct Fired(Vec<u64>);
-
-impl Fired {
-    /// Queues one delivery per monitor, in the order the monitors were set.
-    pub(crate) fn queue(self, runtime: &Deferrer) {
-        for id in self.0 {
-            runtime.defer(move |s| deliver(s, id));
-        }
-    }
+/// Whether any monitor is set in the runtime: the only question a terminating actor asks.
+#[inline(always)]
+pub(crate) fn any_armed(runtime: &Deferrer) -> bool {
+    runtime.0.monitors.armed_len.get() != 0
 }
 
-/// Called as the actor at `key` terminates with `cause`, before its notify `Ret` is used:
-/// moves its monitors to the due table with a copy of `cause`. `None` (the usual case) if
-/// none watch it.
-#[inline]
-pub(crate) fn fired(runtime: &Deferrer, key: usize, cause: &StopCause) -> Option<Fired> {
-    let monitors = &runtime.0.monitors;
-    if monitors.armed.borrow().is_empty() {
-        return None;
-    }
-    fire(monitors, key, cause)
-}
-
+/// Gives a terminating actor's notification (`notify`, its owner's `Ret`) and then fires the
+/// monitors set on it (the actor at `key`), each as a queued delivery with a copy of `cause`.
 #[cold]
-fn fire(monitors: &Monitors, key: usize, cause: &StopCause) -> Option<Fired> {
-    let mut armed = monitors.armed.borrow_mut();
-    let ids: Vec<u64> = armed
+#[inline(never)]
+pub(crate) fn notify_and_fire(
+    runtime: &Deferrer,
+    key: usize,
+    notify: Ret<StopCause>,
+    cause: StopCause,
+) {
+    let monitors = &runtime.0.monitors;
+    let ids: Vec<u64> = monitors
+        .armed
+        .borrow()
         .range((key, 0)..=(key, u64::MAX))
         .map(|(&(_, id), _)| id)
         .collect();
-    if ids.is_empty() {
-        return None;
-    }
-    let mut due = monitors.due.borrow_mut();
+    // Made due (with a copy of the cause) before the owner takes the cause and before any
+    // user code runs, so a monitor dropped by the owner's handler is cancelled; queued after,
+    // so the owner's own queued handling comes first.
     for &id in &ids {
-        if let Some(fwd) = armed.remove(&(key, id)) {
-            due.insert(id, (fwd, copy_cause(cause)));
+        if let Some(fwd) = monitors.disarm(key, id) {
+            monitors
+                .due
+                .borrow_mut()
+                .insert(id, (fwd, copy_cause(&cause)));
         }
     }
-    Some(Fired(ids))
+    notify.ret(cause);
+    for id in ids {
+        runtime.defer(move |s| deliver(s, id));
+    }
 }
 
 /// A copy of `cause` for a monitor. `StopCause` is not `Clone` (its errors are boxed trait
@@ -130,7 +136,7 @@ impl Drop for Monitor {
     fn drop(&mut self) {
         let monitors = &self.runtime.0.monitors;
         // Each removed `Fwd` is dropped after its table is released (its drop may run user code).
-        let armed = monitors.armed.borrow_mut().remove(&(self.key, self.id));
+        let armed = monitors.disarm(self.key, self.id);
         let due = monitors.due.borrow_mut().remove(&self.id);
         drop((armed, due));
     }
@@ -195,11 +201,12 @@ impl<A: 'static> Actor<A> {
         monitors.next_id.set(id + 1);
         let key = match self.monitor_key() {
             Some(key) => {
-                monitors.armed.borrow_mut().insert((key, id), fwd);
+                monitors.arm(key, id, fwd);
                 key
             }
             None => {
-                monitors.make_due(id, fwd, StopCause::Lost, &runtime);
+                monitors.due.borrow_mut().insert(id, (fwd, StopCause::Lost));
+                runtime.defer(move |s| deliver(s, id));
                 0
             }
         };

@@ -281,3 +281,21 @@ fn a_monitor_may_be_set_and_dropped_from_inside_the_fwd_of_another() {
         ["a saw:Actor stopped", "b saw:Actor failed: later"]
     );
 }
+
+#[test]
+fn dropping_the_monitor_in_the_owners_own_notification_cancels_it() {
+    let trace = Trace::new();
+    let mut s = stakker();
+    let slot: Rc<std::cell::RefCell<Option<Monitor>>> = Rc::default();
+    let (sl, t) = (slot.clone(), trace.clone());
+    let owner_ret = stakker_core::Ret::new(move |c: Option<StopCause>| {
+        t.push(format!("owner stop:{}", c.unwrap()));
+        drop(sl.borrow_mut().take());
+    });
+    let w: ActorOwn<Worker> = actor!(s, Worker::init(), owner_ret);
+    *slot.borrow_mut() = Some(w.monitor(watch(&trace, "m")));
+    run_at(&mut s, 0);
+    call!([w], quit());
+    run_at(&mut s, 1);
+    assert_eq!(trace.take(), ["owner stop:Actor stopped"]);
+}

@@ -628,10 +628,10 @@ impl<A: 'static> Actor<A> {
         drop(state);
         #[cfg(feature = "logger")]
         crate::logging::log_actor_close(&mut s.core, self.id(), &cause);
-        let monitors = crate::monitor::fired(self.rc.deferrer(), self.address(), &cause);
-        notify.ret(cause);
-        if let Some(fired) = monitors {
-            fired.queue(self.rc.deferrer());
+        if crate::monitor::any_armed(self.rc.deferrer()) {
+            crate::monitor::notify_and_fire(self.rc.deferrer(), self.address(), notify, cause);
+        } else {
+            notify.ret(cause);
         }
     }
 
