@@ -126,3 +126,7 @@ pub struct Backoff {
     /// The longest wait.
     pub max: Duration,
 }
+/// The guide page "Supervision"; its examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/supervision.md")]
+struct SupervisionGuide;
