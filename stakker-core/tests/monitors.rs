@@ -22,6 +22,7 @@ impl Worker {
     fn crash(&mut self, cx: CX![], why: &'static str) {
         cx.fail_str(why);
     }
+    #[cfg(feature = "std")]
     fn explode(&mut self, _: CX![]) {
         panic!("kaboom");
     }
@@ -134,6 +135,7 @@ fn does_not_keep_the_actor_alive() {
     );
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn copies_a_contained_panic_as_its_text() {
     let trace = Trace::new();
