@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) current_task: RefCell<Option<crate::task::Task>>,
     /// Blocks of dropped actors kept for new ones (emptied when the `Stakker` is dropped).
     pub(crate) actor_pool: crate::actor::BlockPool,
+    /// Who is to be told when an actor stops (see `monitor`).
+    pub(crate) monitors: crate::monitor::Monitors,
 }
 
 impl Shared {
@@ -51,6 +53,7 @@ impl Shared {
             panicked: RefCell::new(alloc::vec::Vec::new()),
             current_task: RefCell::new(None),
             actor_pool: crate::actor::BlockPool::new(),
+            monitors: crate::monitor::Monitors::new(),
         }
     }
 

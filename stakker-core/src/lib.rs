@@ -106,6 +106,16 @@
 //! order), and ends as a **Zombie** once terminated (every later call is dropped unrun, so a
 //! `Ret` it carried reports `None`). The first stop cause wins.
 //!
+//! # Monitors
+//!
+//! Only an actor's owners hear why it stopped, through its notify `Ret`. Any other code can
+//! ask to be told too, with [`Actor::monitor`]: the `Fwd<StopCause>` it gives is called once,
+//! as a queued item after the owner's notification, without keeping the actor running; the
+//! returned [`Monitor`] cancels it when dropped. Monitors live in a table per runtime that a
+//! terminating actor consults with one counter read, so unmonitored actors pay nothing on the
+//! call path and carry nothing extra. Restart strategies built on these notifications are in
+//! the `stakker-supervisor` crate (guide: [Supervision](../../docs/src/supervision.md)).
+//!
 //! # Memory kept for reuse
 //!
 //! A runtime keeps some memory after a burst so the next one costs fewer allocations: the
@@ -157,6 +167,7 @@ pub mod host;
 pub mod log;
 mod logging;
 mod macros;
+mod monitor;
 mod queue;
 mod ret;
 mod runtime;
@@ -176,6 +187,7 @@ pub use deferrer::Deferrer;
 pub use error::StopCause;
 pub use fwd::Fwd;
 pub use log::{LogFilter, LogID, LogLevel, LogLevelError, LogRecord, LogVisitor};
+pub use monitor::Monitor;
 pub use ret::Ret;
 pub use runtime::{Core, Stakker};
 pub use share::{Share, Share2, Share2Weak, ShareWeak};

@@ -47,6 +47,7 @@ impl StateOwner {
 impl Drop for StateOwner {
     fn drop(&mut self) {
         self.runtime.0.state_owner_gone.set(true);
+        self.runtime.0.monitors.clear();
     }
 }
 
@@ -627,7 +628,21 @@ impl<A: 'static> Actor<A> {
         drop(state);
         #[cfg(feature = "logger")]
         crate::logging::log_actor_close(&mut s.core, self.id(), &cause);
-        notify.ret(cause);
+        if crate::monitor::any_armed(self.rc.deferrer()) {
+            crate::monitor::notify_and_fire(self.rc.deferrer(), self.address(), notify, cause);
+        } else {
+            notify.ret(cause);
+        }
+    }
+
+    /// The key of this actor in the runtime's monitor table (its address, unique among
+    /// actors not yet terminated), or `None` once it has terminated.
+    pub(crate) fn monitor_key(&self) -> Option<usize> {
+        (self.rc.phase() != ZOMBIE).then(|| self.address())
+    }
+
+    fn address(&self) -> usize {
+        &*self.rc as *const ActorBox<A> as usize
     }
 
     /// Macro support: the actor's deferrer.

@@ -1,0 +1,330 @@
+//! Strategies, restart kinds, the intensity window, escalation, failing `init`, backoff and
+//! the `Child` handle, each checked by the exact trace of starts, drops and stops.
+
+mod util;
+
+use stakker_core::time::Duration;
+use stakker_core::{ret_nop, ActorOwn, Stakker, StopCause};
+use stakker_supervisor::{Child, IntensityExceeded, Restart, Strategy, Supervisor, SupervisorSpec};
+use util::{at, failing_worker, notify, reply, stakker, worker, Trace, Worker};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Three permanent workers a, b, c under `strategy`, started at 0 ms.
+fn three(trace: &Trace, strategy: Strategy) -> (Stakker, ActorOwn<Supervisor>, [Child<Worker>; 3]) {
+    let mut spec = SupervisorSpec::new(strategy).intensity(10, MINUTE);
+    let children = ["a", "b", "c"].map(|n| spec.child(n, Restart::Permanent, worker(trace, n)));
+    let mut s = stakker();
+    let sup = spec.start(&mut s, notify(trace, "sup"));
+    s.run(at(0), false);
+    assert_eq!(trace.take(), ["start a@0", "start b@0", "start c@0"]);
+    (s, sup, children)
+}
+
+fn restarts(s: &mut Stakker, sup: &ActorOwn<Supervisor>) -> u64 {
+    sup.query(s, |sup, _| sup.restarts())
+        .expect("supervisor running")
+}
+
+#[test]
+fn one_for_one_restarts_only_the_failed_child() {
+    let trace = Trace::new();
+    let (mut s, sup, [a, b, c]) = three(&trace, Strategy::OneForOne);
+    let (a0, c0) = (a.actor().unwrap(), c.actor().unwrap());
+    b.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(5), false);
+    assert_eq!(trace.take(), ["drop b", "start b@5"]);
+    assert_eq!(restarts(&mut s, &sup), 1);
+    assert!(!a0.is_zombie() && !c0.is_zombie());
+}
+
+#[test]
+fn one_for_all_stops_the_others_in_reverse_order_and_restarts_all_in_order() {
+    let trace = Trace::new();
+    let (mut s, sup, [_a, b, _c]) = three(&trace, Strategy::OneForAll);
+    b.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(5), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "drop b",
+            "drop c",
+            "drop a",
+            "start a@5",
+            "start b@5",
+            "start c@5"
+        ]
+    );
+    assert_eq!(restarts(&mut s, &sup), 1);
+}
+
+#[test]
+fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
+    let trace = Trace::new();
+    let (mut s, sup, [a, b, _c]) = three(&trace, Strategy::RestForOne);
+    let a0 = a.actor().unwrap();
+    b.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(5), false);
+    assert_eq!(trace.take(), ["drop b", "drop c", "start b@5", "start c@5"]);
+    assert!(!a0.is_zombie());
+    assert_eq!(restarts(&mut s, &sup), 1);
+}
+
+/// One child of each kind under one-for-one; each is stopped normally, then (if it is still
+/// there) made to fail.
+#[test]
+fn restart_kinds_decide_by_the_stop_cause() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(10, MINUTE);
+    let p = spec.child("p", Restart::Permanent, worker(&trace, "p"));
+    let t = spec.child("t", Restart::Transient, worker(&trace, "t"));
+    let t2 = spec.child("t2", Restart::Transient, worker(&trace, "t2"));
+    let x = spec.child("x", Restart::Temporary, worker(&trace, "x"));
+    let mut s = stakker();
+    let sup = spec.start(&mut s, notify(&trace, "sup"));
+    s.run(at(0), false);
+    trace.take();
+
+    p.call(|w, cx| w.quit(cx)); // permanent: restarted even after a normal stop
+    t.call(|w, cx| w.quit(cx)); // transient: a normal stop ends it
+    t2.call(|w, cx| w.crash(cx, "bad")); // transient: a failure restarts it
+    x.call(|w, cx| w.crash(cx, "bad")); // temporary: never restarted
+    s.run(at(1), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "drop p",
+            "drop t",
+            "drop t2",
+            "drop x",
+            "start p@1",
+            "start t2@1"
+        ]
+    );
+    assert_eq!(restarts(&mut s, &sup), 2);
+    assert!(t.is_stopped() && x.is_stopped());
+    assert!(!p.is_stopped() && !t2.is_stopped());
+
+    // A call through the handle of a child that is stopped for good is dropped at once.
+    let r = reply(&trace);
+    x.call(move |w, cx| w.job(cx, r));
+    assert_eq!(trace.take(), ["reply None"]);
+}
+
+#[test]
+fn a_temporary_sibling_stopped_by_a_group_restart_stays_stopped() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForAll).intensity(10, MINUTE);
+    let a = spec.child("a", Restart::Permanent, worker(&trace, "a"));
+    let x = spec.child("x", Restart::Temporary, worker(&trace, "x"));
+    let mut s = stakker();
+    let _sup = spec.start(&mut s, ret_nop!());
+    s.run(at(0), false);
+    trace.take();
+    a.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(1), false);
+    assert_eq!(trace.take(), ["drop a", "drop x", "start a@1"]);
+    assert!(x.is_stopped());
+}
+
+#[test]
+fn the_intensity_window_slides_in_virtual_time() {
+    // At most 2 restarts within any 10 s.
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(2, Duration::from_secs(10));
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let mut s = stakker();
+    let sup = spec.start(&mut s, notify(&trace, "sup"));
+    s.run(at(0), false);
+    let crash_at = |s: &mut Stakker, t: u64| {
+        w.call(|w, cx| w.crash(cx, "again"));
+        s.run(at(t), false);
+    };
+    crash_at(&mut s, 1_000); // window: 1 s
+    crash_at(&mut s, 6_000); // window: 1 s, 6 s
+    crash_at(&mut s, 11_000); // 1 s left the window at 11 s exactly: 6 s, 11 s
+    crash_at(&mut s, 16_000); // 6 s left it: 11 s, 16 s (a fixed 10 s bucket would fail here)
+    assert_eq!(restarts(&mut s, &sup), 4);
+    trace.take();
+    crash_at(&mut s, 17_000); // 11 s, 16 s, 17 s: one too many
+    assert_eq!(
+        trace.take(),
+        [
+            "drop w",
+            "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 2 \
+             restarts in 10s; last failure: Actor failed: again"
+        ]
+    );
+    assert!(w.is_stopped());
+}
+
+/// top (one-for-one, 1 restart per minute) ─ mid (one-for-one, 1 restart per minute) ─ leaf.
+#[test]
+fn escalation_climbs_two_levels() {
+    let trace = Trace::new();
+    let mut mid = SupervisorSpec::new(Strategy::OneForOne).intensity(1, MINUTE);
+    let leaf = mid.child("leaf", Restart::Permanent, worker(&trace, "leaf"));
+    let mut top = SupervisorSpec::new(Strategy::OneForOne).intensity(1, MINUTE);
+    let mid_handle = top.child("mid", Restart::Permanent, move |core, notify| {
+        mid.start(core, notify)
+    });
+    let mut s = stakker();
+    let cause = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let c = cause.clone();
+    let top = top.start(
+        &mut s,
+        stakker_core::Ret::new(move |got: Option<StopCause>| *c.borrow_mut() = got),
+    );
+    s.run(at(0), false);
+    let crash = |s: &mut Stakker, t: u64| {
+        leaf.call(|w, cx| w.crash(cx, "leaf broke"));
+        s.run(at(t), false);
+    };
+    crash(&mut s, 1); // mid restarts leaf
+    crash(&mut s, 2); // mid gives up; top restarts mid, whose new instance starts leaf
+    assert_eq!(restarts(&mut s, &top), 1);
+    let mid_now = mid_handle.actor().unwrap();
+    assert_eq!(mid_now.query(&mut s, |m, _| m.restarts()), Some(0));
+    crash(&mut s, 3);
+    crash(&mut s, 4); // mid gives up again: top's second restart in a minute is refused
+    assert_eq!(
+        trace.take(),
+        [
+            "start leaf@0",
+            "drop leaf",
+            "start leaf@1",
+            "drop leaf",
+            "start leaf@2",
+            "drop leaf",
+            "start leaf@3",
+            "drop leaf",
+        ]
+    );
+    let cause = cause.borrow_mut().take().expect("top's owner was told");
+    assert_eq!(
+        cause.to_string(),
+        "Actor failed: supervisor gave up: child `mid` needed more than 1 restarts in 60s; \
+         last failure: Actor failed: supervisor gave up: child `leaf` needed more than 1 \
+         restarts in 60s; last failure: Actor failed: leaf broke"
+    );
+    let StopCause::Failed(err) = cause else {
+        panic!("not a failure")
+    };
+    let err = err
+        .downcast_ref::<IntensityExceeded>()
+        .expect("typed error");
+    assert_eq!((err.child.as_str(), err.max_restarts), ("mid", 1));
+    assert!(top.is_zombie() && mid_handle.is_stopped() && leaf.is_stopped());
+}
+
+#[test]
+fn a_child_failing_in_init_is_restarted_until_the_limit_then_escalates() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(3, MINUTE);
+    let w = spec.child("w", Restart::Permanent, failing_worker(&trace, "w"));
+    let mut s = stakker();
+    let _sup = spec.start(&mut s, notify(&trace, "sup"));
+    let r = reply(&trace);
+    w.call(move |w, cx| w.job(cx, r)); // held for an instance that never gets ready
+    s.run(at(0), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "reply None", // dropped with the first instance, whose init failed
+            "start w@0",
+            "start w@0",
+            "start w@0",
+            "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 3 \
+             restarts in 60s; last failure: Actor failed: cannot start"
+        ]
+    );
+}
+
+#[test]
+fn backoff_doubles_up_to_its_maximum_on_the_runtimes_timers() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(4, MINUTE)
+        .backoff(Duration::from_secs(1), Duration::from_secs(3));
+    let _w = spec.child("w", Restart::Permanent, failing_worker(&trace, "w"));
+    let mut s = stakker();
+    let _sup = spec.start(&mut s, notify(&trace, "sup"));
+    // Jump from timer to timer, as a virtual-time host does.
+    let mut now = at(0);
+    s.run(now, false);
+    while let Some(next) = s.next_expiry() {
+        now = next;
+        s.run(now, false);
+    }
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "start w@1000", // 1 s
+            "start w@3000", // 2 s
+            "start w@6000", // 4 s, capped at 3 s
+            "start w@9000", // 3 s
+            "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 4 \
+             restarts in 60s; last failure: Actor failed: cannot start"
+        ]
+    );
+}
+
+#[test]
+fn calls_made_while_a_child_restarts_are_queued_for_the_new_instance_in_order() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(3, MINUTE)
+        .backoff(Duration::from_secs(1), Duration::from_secs(1));
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let mut s = stakker();
+    let _sup = spec.start(&mut s, ret_nop!());
+    s.run(at(0), false);
+    w.call(|w, cx| w.crash(cx, "oops"));
+    let r = reply(&trace);
+    w.call(move |w, cx| w.job(cx, r)); // queued on the instance that fails first: dropped
+    s.run(at(10), false);
+    assert!(w.actor().is_none(), "restarting during the backoff");
+    for _ in 0..2 {
+        let r = reply(&trace);
+        w.call(move |w, cx| w.job(cx, r));
+    }
+    s.run(at(500), false);
+    s.run(at(1_010), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "drop w",
+            "reply None",
+            "start w@1010",
+            "reply Some(\"w job 1\")",
+            "reply Some(\"w job 2\")"
+        ]
+    );
+}
+
+#[test]
+fn dropping_the_supervisor_stops_its_children_and_their_handles() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne);
+    let a = spec.child("a", Restart::Permanent, worker(&trace, "a"));
+    let b = spec.child("b", Restart::Permanent, worker(&trace, "b"));
+    let mut s = stakker();
+    let sup = spec.start(&mut s, notify(&trace, "sup"));
+    s.run(at(0), false);
+    drop(sup);
+    s.run(at(1), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start a@0",
+            "start b@0",
+            "sup stopped: Actor was dropped",
+            "drop b",
+            "drop a"
+        ]
+    );
+    assert!(a.is_stopped() && b.is_stopped());
+}
