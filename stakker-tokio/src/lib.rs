@@ -76,3 +76,11 @@ pub use bridge::{asker, ret_future, spawn_send, Asker, RetFuture, TaskGuard};
 pub use driver::{now, TokioDriver, TokioHandle, MAX_WAIT};
 pub use io::{IoSource, Listener, Ready, TokioIo, MAX_PRI};
 pub use tokio;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/using-stakker-tokio.md")]
+struct UsingStakkerTokioGuide;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/choosing-an-adapter.md")]
+struct ChoosingAnAdapterGuide;

@@ -67,7 +67,10 @@ impl Holder {
     }
 }
 
-fn gate() -> (Gate, Rc<Cell<Option<u32>>>, Rc<Cell<bool>>) {
+/// The gate, its opener and its drop flag.
+type GateParts = (Gate, Rc<Cell<Option<u32>>>, Rc<Cell<bool>>);
+
+fn gate() -> GateParts {
     let open = Rc::new(Cell::new(None));
     let dropped = Rc::new(Cell::new(false));
     (
@@ -248,7 +251,7 @@ async fn stream_forwarding_keeps_within_the_window() {
         // When the actor handles an item, the stream has handed out at most `window - 1`
         // further items (the stream is always ready, so the window is full).
         assert!(
-            ahead.iter().all(|&a| a as usize <= window - 1),
+            ahead.iter().all(|&a| (a as usize) < window),
             "{window}: {ahead:?}"
         );
         assert!(
