@@ -259,8 +259,14 @@ pub(crate) struct IoTable {
     /// The highest priority ever registered; never goes down.
     top: u32,
     held: [VecDeque<(u64, Ready)>; MAX_PRI as usize + 1],
+    /// How many events `held` has, in all levels.
+    held_count: usize,
     /// Delivered last round (re-polled after the handler has run) or newly registered.
     recheck: Vec<u64>,
+    /// Scratch: the tokens being polled this round (fired wakers, then `recheck`).
+    polling: Vec<u64>,
+    /// Scratch: the calls of this round, made after the table is released.
+    calls: Vec<(Fwd<Ready>, Ready)>,
     round: u64,
 }
 
@@ -304,29 +310,30 @@ pub(crate) struct Found {
 /// Polls the registrations that may have changed, then calls `Fwd`s by priority (§8.1.3 of
 /// the API): the top level at once; otherwise the highest held level with a live event.
 pub(crate) fn dispatch(shared: &Shared) -> Found {
-    let fired = std::mem::take(
-        &mut *shared
-            .remote
-            .fired
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
-    );
-    let mut calls: Vec<(Fwd<Ready>, Ready)> = Vec::new();
-    let io_pending;
-    {
+    // The buffers are kept in the table between rounds, so a round allocates nothing.
+    let mut calls = {
         let mut t = shared.io.borrow_mut();
         let t = &mut *t;
-        if fired.is_empty() && t.recheck.is_empty() && t.held.iter().all(VecDeque::is_empty) {
+        std::mem::swap(
+            &mut *shared
+                .remote
+                .fired
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            &mut t.polling,
+        );
+        if t.polling.is_empty() && t.recheck.is_empty() && t.held_count == 0 {
             return Found {
                 activity: false,
                 io_pending: false,
             };
         }
         t.round += 1;
-        let round = t.round;
-        let top = t.top;
-        let recheck = std::mem::take(&mut t.recheck);
-        for tok in recheck.into_iter().chain(fired) {
+        let (round, top) = (t.round, t.top);
+        let mut polling = std::mem::take(&mut t.polling);
+        polling.append(&mut t.recheck);
+        let mut calls = std::mem::take(&mut t.calls);
+        for &tok in &polling {
             let Some(e) = t.get(tok) else { continue };
             if e.held || e.round == round {
                 continue;
@@ -345,12 +352,15 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
                 e.held = true;
                 let pri = e.pri as usize;
                 t.held[pri].push_back((tok, ready));
+                t.held_count += 1;
             }
         }
-        if calls.is_empty() {
+        polling.clear();
+        t.polling = polling;
+        if calls.is_empty() && t.held_count > 0 {
             for pri in (0..top as usize).rev() {
-                let level = std::mem::take(&mut t.held[pri]);
-                for (tok, ready) in level {
+                while let Some((tok, ready)) = t.held[pri].pop_front() {
+                    t.held_count -= 1;
                     if let Some(e) = t.get(tok) {
                         e.held = false;
                         calls.push((e.fwd.clone(), ready));
@@ -362,15 +372,17 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
                 }
             }
         }
-        io_pending = t.held.iter().any(|q| !q.is_empty());
-    }
+        calls
+    };
     let activity = !calls.is_empty();
-    for (fwd, ready) in calls {
+    for (fwd, ready) in calls.drain(..) {
         fwd.fwd(ready);
     }
+    let mut t = shared.io.borrow_mut();
+    t.calls = calls;
     Found {
         activity,
-        io_pending,
+        io_pending: t.held_count > 0,
     }
 }
 
@@ -394,9 +406,12 @@ impl<S: TokioIo> IoSource<S> {
     /// them with that interest. A change is polled in the driver's next round.
     pub fn set_interest(&self, interest: Option<Interest>) {
         let mut t = self.shared.io.borrow_mut();
-        if let Some(e) = t.get(self.token) {
-            e.interest = interest;
-            t.recheck.push(self.token);
+        match t.get(self.token) {
+            Some(e) if e.interest != interest => {
+                e.interest = interest;
+                t.recheck.push(self.token);
+            }
+            _ => return,
         }
         drop(t);
         self.shared.remote.wake_task();
