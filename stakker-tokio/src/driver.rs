@@ -17,10 +17,6 @@ use tokio::time::Sleep;
 /// The longest the driver sleeps when nothing is scheduled (it then simply waits again).
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 
-/// A sleep whose deadline is at most this much earlier than wanted is kept rather than
-/// re-registered with tokio's timer (its resolution is 1 ms); waking early only costs a loop.
-const SLACK: Duration = Duration::from_millis(1);
-
 /// The current time of tokio's clock as a core [`Instant`]: real time normally, virtual time
 /// under `tokio::time::pause` / `start_paused`. Create the `Stakker` with it.
 pub fn now() -> Instant {
@@ -321,9 +317,10 @@ impl EventLoop for TokioDriver {
                 self.yield_with(cx, found)
             };
         }
+        // Re-registering with tokio's timer costs a lock: only when the sleep would end too
+        // late. One that ends early just costs a loop (no timer fires before its time).
         let target = self.last_now + max;
-        let cur = self.sleep.deadline();
-        if self.sleep.is_elapsed() || cur > target || target - cur > SLACK {
+        if self.sleep.is_elapsed() || self.sleep.deadline() > target {
             self.sleep.as_mut().reset(target);
         }
         match self.sleep.as_mut().poll(cx) {
