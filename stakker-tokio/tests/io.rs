@@ -183,3 +183,81 @@ fn wait_for(
         ));
     }
 }
+
+/// An `AsyncFd` reports every flag tokio knows: here readable and read-closed together, for
+/// a socket whose peer wrote and hung up before registration.
+#[cfg(unix)]
+#[tokio::test(flavor = "current_thread")]
+async fn async_fd_reports_read_closed() {
+    use std::cell::RefCell;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    use std::rc::Rc;
+    use tokio::io::unix::AsyncFd;
+    let (mut a, b) = UnixStream::pair().unwrap();
+    std::io::Write::write_all(&mut a, b"hi").unwrap();
+    drop(a);
+    b.set_nonblocking(true).unwrap();
+    let mut s = stakker_core::Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let slot: Rc<RefCell<Option<IoSource<AsyncFd<UnixStream>>>>> = Rc::default();
+    let (seen2, slot2, d) = (seen.clone(), slot.clone(), s.deferrer());
+    let fwd = stakker_core::Fwd::new(move |r: Ready| {
+        let mut data = Vec::new();
+        if let Some(fd) = slot2.borrow().as_ref() {
+            let _eof_or_wouldblock = fd.get_ref().read_to_end(&mut data);
+        }
+        seen2.borrow_mut().push((r, data));
+        d.defer(|s| s.shutdown(StopCause::Stopped));
+    });
+    *slot.borrow_mut() = Some(h.register(AsyncFd::new(b).unwrap(), Interest::READABLE, 0, fwd));
+    assert!(driver.run(s).await.is_some());
+    let seen = seen.borrow();
+    let (r, data) = &seen[0];
+    assert!(
+        r.is_readable() && r.is_read_closed() && !r.is_aio() && !r.is_lio(),
+        "{r:?}"
+    );
+    assert_eq!(data, b"hi");
+}
+
+/// The edge contract: readiness the handler leaves set is delivered again after the run (a
+/// handler reading one datagram per call still gets all three), and once a handler has met
+/// `WouldBlock` nothing more arrives (no spinning) until new data does.
+#[tokio::test(flavor = "current_thread")]
+async fn readiness_left_set_is_delivered_again_and_wouldblock_ends_it() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for m in [b"1", b"2", b"3"] {
+        tx.send_to(m, sock.local_addr().unwrap()).unwrap();
+    }
+    let mut s = stakker_core::Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let slot = Slot::default();
+    let (log2, slot2, d) = (log.clone(), slot.clone(), s.deferrer());
+    let fwd = stakker_core::Fwd::new(move |_: Ready| {
+        let mut buf = [0; 8];
+        let got = match slot2.borrow().as_ref().unwrap().try_recv(&mut buf) {
+            Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                // Quiet from here on: stop after a while in which no delivery may come.
+                d.defer(|s| {
+                    stakker_core::after!(std::time::Duration::from_millis(20), [s], |s| s
+                        .shutdown(StopCause::Stopped));
+                });
+                "WouldBlock".to_string()
+            }
+            Err(e) => panic!("{e}"),
+        };
+        log2.borrow_mut().push(got);
+    });
+    *slot.borrow_mut() = Some(h.register(sock, Interest::READABLE, 0, fwd));
+    assert!(driver.run(s).await.is_some());
+    assert_eq!(*log.borrow(), ["1", "2", "3", "WouldBlock"]);
+}
