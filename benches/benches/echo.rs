@@ -23,19 +23,19 @@
 //!   `EventLoop` whose `poll_wait` polls with the timeout the runtime allows and forwards
 //!   each event to its actor's `Fwd`, run by the core's `run_blocking` driver (which calls
 //!   `Stakker::run` after each poll). It has no priorities and no buffered-stream helpers.
-//! - `stakker-core+tokio`: the same actors (the same echo code) on a current-thread tokio
-//!   runtime and a `LocalSet`. **The tokio host is a bench-local stand-in**
-//!   (`shared/echo/core_tokio.rs`) until stakker-tokio has an API: an `EventLoop` driven by
-//!   the core's `RunFuture` inside `LocalSet::block_on`, with one `spawn_local` readiness task
-//!   per socket that awaits `ready()` (readable, plus writable while output is buffered),
-//!   forwards it to the actor's `Fwd` and wakes the host, then waits until the actor has handled
-//!   it; the actor reads and writes with `try_read`/`try_write`, reading until `WouldBlock`
-//!   like the mio-based servers (`try_read` does not skip that extra `read`).
+//! - `stakker-core+tokio`: the same actors (the same echo code) on the stakker-tokio adapter
+//!   (`shared/echo/core_tokio.rs`): `TokioDriver::run` on a current-thread runtime, the
+//!   listener and the connections registered with `TokioHandle::register` (readiness as
+//!   `Fwd<Ready>` calls, writable watched only while output is buffered); the actor reads and
+//!   writes with `try_read`/`try_write`, reading until `WouldBlock` like the mio-based
+//!   servers (`try_read` does not skip that extra `read`).
 //! - `stakker-0.2.16+stakker_mio`: the original crate with its original adapter
 //!   (`stakker_mio` 0.3.0): `MioPoll`, a `TcpStreamBuf` per connection, the main loop from its
 //!   documentation.
 //! - `tokio-current-thread`: a current-thread tokio runtime, one spawned task per connection
 //!   doing `read` + `write_all`.
+//! - `tokio-local`: the same tasks spawned with `spawn_local` on a `LocalSet`, the baseline
+//!   stakker-tokio's actors are compared with.
 //! - `mio-plain`: a hand-written mio loop without actors, running the same per-connection code
 //!   as the `stakker-core+mio` actor: the floor.
 //!
@@ -47,6 +47,10 @@
 //! read until `WouldBlock`, as mio's edge-triggered contract asks, so each message costs one
 //! extra `read` returning `EAGAIN`; tokio skips it after a short read (its readiness tracking
 //! clears readiness itself).
+//!
+//! After each server's figures the bench prints the server thread's CPU time per round trip
+//! over the timed iterations (read with `pthread_getcpuclockid`, so time spent descheduled
+//! on a loaded machine does not count), the figure the stakker-tokio target is stated in.
 //!
 //! Run with `cargo bench -p stakker-benches --bench echo` (add `-- --quick` for a short run).
 //! Two threads are involved, so this target always measures wall-clock time and ignores
@@ -66,6 +70,8 @@ mod core_tokio;
 mod orig_mio;
 #[path = "shared/echo/plain.rs"]
 mod plain;
+#[path = "shared/echo/tokio_local.rs"]
+mod tokio_local;
 #[path = "shared/echo/tokio_rt.rs"]
 mod tokio_rt;
 
@@ -84,15 +90,31 @@ fn bench_server(
     // The load is declared after the server so that it is dropped first: the clients close,
     // then the server is stopped and joined.
     let mut rig: Option<(ServerHandle, Load)> = None;
+    // The server thread's CPU time over the timed iterations, and how many there were.
+    let mut server_cpu = (std::time::Duration::ZERO, 0u64);
     g.bench_function(name, |b| {
-        let (_, load) = rig.get_or_insert_with(|| {
+        let (server, load) = rig.get_or_insert_with(|| {
             let server = start();
             let mut load = Load::connect(server.addr);
             load.check();
             (server, load)
         });
-        b.iter(|| load.rounds(ROUNDS));
+        b.iter(|| {
+            let before = server.cpu_time();
+            load.rounds(ROUNDS);
+            if let (Some(a), Some(b)) = (before, server.cpu_time()) {
+                server_cpu.0 += b - a;
+                server_cpu.1 += 1;
+            }
+        });
     });
+    if server_cpu.1 > 0 {
+        let per_trip = server_cpu.0.as_nanos() / u128::from(server_cpu.1 * (CONNS * ROUNDS) as u64);
+        println!(
+            "{name}: server CPU per round trip {per_trip} ns ({} iterations)",
+            server_cpu.1
+        );
+    }
     if let Some((server, load)) = rig.take() {
         drop(load);
         drop(server);
@@ -111,6 +133,7 @@ fn echo(c: &mut Criterion) {
     bench_server(&mut g, "stakker-core+tokio", core_tokio::start);
     bench_server(&mut g, "stakker-0.2.16+stakker_mio", orig_mio::start);
     bench_server(&mut g, "tokio-current-thread", tokio_rt::start);
+    bench_server(&mut g, "tokio-local", tokio_local::start);
     bench_server(&mut g, "mio-plain", plain::start);
     g.finish();
 }

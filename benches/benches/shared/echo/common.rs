@@ -43,6 +43,41 @@ impl ServerHandle {
     }
 }
 
+impl ServerHandle {
+    /// CPU time the server thread has used so far (`None` where it cannot be read).
+    pub(crate) fn cpu_time(&self) -> Option<std::time::Duration> {
+        cpu_time_of(self.thread.as_ref()?)
+    }
+}
+
+#[cfg(unix)]
+fn cpu_time_of(thread: &JoinHandle<()>) -> Option<std::time::Duration> {
+    use std::os::unix::thread::JoinHandleExt;
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: the thread is joinable (its `JoinHandle` is alive), so its `pthread_t` is valid;
+    // the call writes only `clock`.
+    if unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) } != 0 {
+        return None;
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `timespec` and `clock` a clock id just obtained.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(std::time::Duration::new(
+        ts.tv_sec as u64,
+        ts.tv_nsec as u32,
+    ))
+}
+
+#[cfg(not(unix))]
+fn cpu_time_of(_: &JoinHandle<()>) -> Option<std::time::Duration> {
+    None
+}
+
 impl Drop for ServerHandle {
     /// Stops the server and joins its thread.
     fn drop(&mut self) {
