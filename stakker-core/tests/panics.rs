@@ -3,8 +3,10 @@
 mod util;
 
 use stakker_core::time::Instant;
-use stakker_core::{ActorOwn, Cx, Fwd, Ret, Stakker};
+use stakker_core::{Actor, ActorOwn, Cx, Fwd, Ret, Stakker, StopCause};
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use util::{notify, run_at, stakker, Trace};
 
 struct Worker {
@@ -262,4 +264,86 @@ fn kill_after_panic_does_not_replace_the_failure() {
     drop(w);
     run_at(&mut s, 2);
     assert_eq!(trace.take(), ["init", "worker drop", &failed("unlucky 13")]);
+}
+
+/// The stop text of an actor whose call panicked where the runtime could not see the message
+/// (`Actor::apply` outside `run`, or a panic caught by user code).
+const NO_MESSAGE: &str = "Actor failed: actor call panicked";
+
+/// A notify `Ret` that keeps the `StopCause` it is given, to look at it again later.
+fn keep_cause(kept: &Rc<RefCell<Vec<StopCause>>>) -> Ret<StopCause> {
+    let kept = kept.clone();
+    Ret::new(move |c: Option<StopCause>| kept.borrow_mut().extend(c))
+}
+
+fn texts(kept: &Rc<RefCell<Vec<StopCause>>>) -> Vec<String> {
+    kept.borrow().iter().map(|c| c.to_string()).collect()
+}
+
+/// `Actor::apply` that panics, called from outside `run`.
+fn apply_panicking(s: &mut Stakker, a: &Actor<Worker>) {
+    let e = catch_unwind(AssertUnwindSafe(|| a.apply(s, |_, _| panic!("a broke")))).unwrap_err();
+    assert_eq!(panic_text(e), "a broke");
+}
+
+#[test]
+fn panic_in_apply_outside_run_takes_no_message_from_a_later_panic() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let kept = Rc::new(RefCell::new(Vec::new()));
+    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
+    let t = trace.clone();
+    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    run_at(&mut s, 1);
+    s.defer(|_| panic!("plain item")); // runs before `a`'s queued termination
+    apply_panicking(&mut s, &a);
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
+    assert_eq!(panic_text(e), "plain item");
+    run_at(&mut s, 3);
+    assert_eq!(texts(&kept), [NO_MESSAGE]);
+}
+
+#[test]
+fn panic_caught_inside_run_takes_no_message_from_another_actors_panic() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let kept = Rc::new(RefCell::new(Vec::new()));
+    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
+    let t = trace.clone();
+    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    let b = worker(&mut s, &trace);
+    run_at(&mut s, 1);
+    let a2 = a.clone();
+    s.defer(move |s| apply_panicking(s, &a2)); // `a`'s termination is queued behind `b`'s call
+    work(&b, 13);
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
+    assert_eq!(panic_text(e), "unlucky 13");
+    run_at(&mut s, 3);
+    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    assert_eq!(
+        trace.take()[2..],
+        ["worker drop", "worker drop", &failed("unlucky 13")]
+    );
+}
+
+#[test]
+fn delivered_stop_cause_never_changes_its_text() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let kept = Rc::new(RefCell::new(Vec::new()));
+    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
+    let t = trace.clone();
+    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    run_at(&mut s, 1);
+    let a2 = a.clone();
+    s.defer(move |s| {
+        apply_panicking(s, &a2);
+        // `a`'s termination, queued by the panic, runs before this next item.
+        s.defer(|_| panic!("plain item"));
+    });
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
+    assert_eq!(panic_text(e), "plain item");
+    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    run_at(&mut s, 3);
+    assert_eq!(texts(&kept), [NO_MESSAGE]);
 }
