@@ -125,6 +125,7 @@ extern crate alloc;
 extern crate std;
 
 mod actor;
+mod auto_traits;
 mod cx;
 mod deferrer;
 mod error;

@@ -40,6 +40,9 @@ use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of, MaybeUninit};
 
+/// What the safe twin stores per item; the queue takes its auto traits from it.
+type Boxed<S> = Box<dyn FnOnce(&mut S)>;
+
 /// One 8-byte unit of queue storage.
 type Slot = MaybeUninit<u64>;
 
@@ -151,7 +154,9 @@ struct RawQueue<S: 'static> {
     buf: Vec<Slot>,
     /// Index of the first live slot.
     head: usize,
-    _marker: PhantomData<fn(&mut S)>,
+    /// The slots hold closures of any type, so the queue has the auto traits of the safe
+    /// twin's boxed closures: neither `Send` nor `Sync` (nor unwind-safe).
+    _items: PhantomData<Boxed<S>>,
 }
 
 impl<S: 'static> RawQueue<S> {
@@ -160,7 +165,7 @@ impl<S: 'static> RawQueue<S> {
         Self {
             buf: Vec::new(),
             head: 0,
-            _marker: PhantomData,
+            _items: PhantomData,
         }
     }
 
@@ -308,7 +313,7 @@ impl<S: 'static> Drop for RawQueue<S> {
 }
 
 /// A shared FIFO of deferred calls: items may queue more items on the queue that is running
-/// them. Not `Sync` (it is an `UnsafeCell`).
+/// them. Neither `Send` nor `Sync` (`RawQueue`'s marker, and the `UnsafeCell`).
 pub(crate) struct FnQueue<S: 'static> {
     raw: UnsafeCell<RawQueue<S>>,
 }

@@ -19,5 +19,15 @@ mod boxed;
 #[cfg(any(feature = "no-unsafe", feature = "no-unsafe-queue"))]
 pub(crate) use boxed::FnQueue;
 
+// Both twins have the auto traits of the safe twin's boxes. The default build's tests also
+// compile the safe twin, so that one build checks both.
+crate::auto_traits::assert_like_boxed_closures!(FnQueue<u8>);
+#[cfg(all(test, not(any(feature = "no-unsafe", feature = "no-unsafe-queue"))))]
+#[allow(dead_code)]
+#[path = "boxed.rs"]
+mod boxed_twin;
+#[cfg(all(test, not(any(feature = "no-unsafe", feature = "no-unsafe-queue"))))]
+crate::auto_traits::assert_like_boxed_closures!(boxed_twin::FnQueue<u8>);
+
 #[cfg(test)]
 mod tests;
