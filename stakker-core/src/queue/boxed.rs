@@ -1,8 +1,8 @@
 //! Safe twin of the flat queue: one boxed closure per item.
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
-use core::cell::RefCell;
+use alloc::collections::{TryReserveError, VecDeque};
+use core::cell::{RefCell, RefMut};
 
 type Item<S> = Box<dyn FnOnce(&mut S)>;
 
@@ -10,6 +10,9 @@ type Item<S> = Box<dyn FnOnce(&mut S)>;
 /// on the queue that is running them.
 pub(crate) struct FnQueue<S: 'static> {
     items: RefCell<VecDeque<Item<S>>>,
+    /// Test hook: the next growth fails as if the buffer could not grow.
+    #[cfg(test)]
+    refuse_growth: core::cell::Cell<bool>,
 }
 
 impl<S: 'static> Default for FnQueue<S> {
@@ -23,6 +26,8 @@ impl<S: 'static> FnQueue<S> {
     pub(crate) const fn new() -> Self {
         Self {
             items: RefCell::new(VecDeque::new()),
+            #[cfg(test)]
+            refuse_growth: core::cell::Cell::new(false),
         }
     }
 
@@ -33,9 +38,31 @@ impl<S: 'static> FnQueue<S> {
     }
 
     /// Appends `f` at the back.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer cannot grow; `f` is then dropped first, with the queue free to push to.
     #[inline]
     pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
-        self.items.borrow_mut().push_back(Box::new(f));
+        let item: Item<S> = Box::new(f);
+        let mut items = self.items.borrow_mut();
+        // `push_back` would grow (or panic) with `item` in hand and the queue borrowed.
+        if items.len() == items.capacity() {
+            if let Err(e) = self.grow(&mut items) {
+                drop(items);
+                super::refused(item, e);
+            }
+        }
+        items.push_back(item);
+    }
+
+    #[cold]
+    fn grow(&self, items: &mut RefMut<'_, VecDeque<Item<S>>>) -> Result<(), TryReserveError> {
+        #[cfg(test)]
+        if self.refuse_growth.take() {
+            return items.try_reserve(usize::MAX); // a request no buffer can meet
+        }
+        items.try_reserve(1)
     }
 
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
@@ -56,10 +83,17 @@ impl<S: 'static> FnQueue<S> {
     pub(crate) fn take(&self) -> Self {
         Self {
             items: RefCell::new(core::mem::take(&mut *self.items.borrow_mut())),
+            #[cfg(test)]
+            refuse_growth: core::cell::Cell::new(false),
         }
     }
 
     /// Moves every item of `other` to the back of this queue, in order.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer cannot grow; the items of `other` are then dropped unrun, after the
+    /// borrow (declared later) has ended.
     pub(crate) fn append(&self, other: Self) {
         let mut other = other.items.into_inner();
         self.items.borrow_mut().append(&mut other);
@@ -85,5 +119,11 @@ impl<S: 'static> FnQueue<S> {
     #[cfg(test)]
     pub(crate) fn capacity_items(&self) -> usize {
         self.items.borrow().capacity()
+    }
+
+    /// Makes the next growth of the buffer fail (for tests).
+    #[cfg(test)]
+    pub(crate) fn refuse_next_growth(&self) {
+        self.refuse_growth.set(true);
     }
 }
