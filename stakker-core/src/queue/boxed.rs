@@ -1,8 +1,8 @@
 //! Safe twin of the flat queue: one boxed closure per item.
 
 use alloc::boxed::Box;
-use alloc::collections::{TryReserveError, VecDeque};
-use core::cell::{RefCell, RefMut};
+use alloc::collections::VecDeque;
+use core::cell::RefCell;
 
 type Item<S> = Box<dyn FnOnce(&mut S)>;
 
@@ -46,23 +46,37 @@ impl<S: 'static> FnQueue<S> {
     pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
         let item: Item<S> = Box::new(f);
         let mut items = self.items.borrow_mut();
-        // `push_back` would grow (or panic) with `item` in hand and the queue borrowed.
-        if items.len() == items.capacity() {
-            if let Err(e) = self.grow(&mut items) {
+        if items.len() < items.capacity() {
+            items.push_back(item);
+        } else {
+            // `push_back` would grow, and could panic with `item` in hand and the queue
+            // borrowed.
+            drop(items);
+            self.grow_and_push(item);
+        }
+    }
+
+    /// `push` when the buffer is full: grows it and pushes `item`; or, if it cannot grow,
+    /// drops `item` once the queue is no longer borrowed (its `Drop` may push) and panics.
+    #[cold]
+    #[inline(never)]
+    fn grow_and_push(&self, item: Item<S>) {
+        let mut items = self.items.borrow_mut();
+        #[cfg(test)]
+        let n = if self.refuse_growth.take() {
+            usize::MAX // a request no buffer can meet
+        } else {
+            1
+        };
+        #[cfg(not(test))]
+        let n = 1;
+        match items.try_reserve(n) {
+            Ok(()) => items.push_back(item),
+            Err(e) => {
                 drop(items);
                 super::refused(item, e);
             }
         }
-        items.push_back(item);
-    }
-
-    #[cold]
-    fn grow(&self, items: &mut RefMut<'_, VecDeque<Item<S>>>) -> Result<(), TryReserveError> {
-        #[cfg(test)]
-        if self.refuse_growth.take() {
-            return items.try_reserve(usize::MAX); // a request no buffer can meet
-        }
-        items.try_reserve(1)
     }
 
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.

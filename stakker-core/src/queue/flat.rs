@@ -24,7 +24,7 @@
 //!   `ptr::read`; the value is thereby owned exactly once, by the callee, which either calls
 //!   it (consuming it) or drops it.
 //! - Items are position independent: a slot-aligned copy of an item's slots (`append`, the
-//!   compaction in `reserve`) is a move of the closure value, after which the source slots are
+//!   compaction in `compact`) is a move of the closure value, after which the source slots are
 //!   treated as dead. `Slot` is a `MaybeUninit`, so copying it preserves every byte and any
 //!   pointer provenance inside.
 //! - The buffer is never reallocated while a pointer into it is live. [`FnQueue`] is shared
