@@ -347,3 +347,23 @@ fn delivered_stop_cause_never_changes_its_text() {
     run_at(&mut s, 3);
     assert_eq!(texts(&kept), [NO_MESSAGE]);
 }
+
+#[cfg(feature = "std")]
+#[test]
+fn contained_plain_panic_after_a_caught_actor_panic_still_propagates() {
+    let mut s = stakker();
+    s.set_catch_panics(true);
+    let trace = Trace::new();
+    let kept = Rc::new(RefCell::new(Vec::new()));
+    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
+    let t = trace.clone();
+    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    run_at(&mut s, 1);
+    let a2 = a.clone();
+    s.defer(move |s| apply_panicking(s, &a2)); // caught by the item itself
+    s.defer(|_| panic!("plain item"));
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
+    assert_eq!(panic_text(e), "plain item");
+    run_at(&mut s, 3);
+    assert_eq!(texts(&kept), [NO_MESSAGE]);
+}
