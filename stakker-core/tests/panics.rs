@@ -270,56 +270,65 @@ fn kill_after_panic_does_not_replace_the_failure() {
 /// (`Actor::apply` outside `run`, or a panic caught by user code).
 const NO_MESSAGE: &str = "Actor failed: actor call panicked";
 
-/// A notify `Ret` that keeps the `StopCause` it is given, to look at it again later.
-fn keep_cause(kept: &Rc<RefCell<Vec<StopCause>>>) -> Ret<StopCause> {
-    let kept = kept.clone();
-    Ret::new(move |c: Option<StopCause>| kept.borrow_mut().extend(c))
+/// The `StopCause`s an actor's notify `Ret` was given, kept to look at again later.
+#[derive(Clone, Default)]
+struct Kept(Rc<RefCell<Vec<StopCause>>>);
+
+impl Kept {
+    fn texts(&self) -> Vec<String> {
+        self.0.borrow().iter().map(|c| c.to_string()).collect()
+    }
 }
 
-fn texts(kept: &Rc<RefCell<Vec<StopCause>>>) -> Vec<String> {
-    kept.borrow().iter().map(|c| c.to_string()).collect()
+/// A `Worker` whose stop causes are kept (initialised by the next run).
+fn kept_worker(s: &mut Stakker, trace: &Trace) -> (ActorOwn<Worker>, Kept) {
+    let kept = Kept::default();
+    let k = kept.clone();
+    let notify = Ret::new(move |c: Option<StopCause>| k.0.borrow_mut().extend(c));
+    let a = ActorOwn::new(s, notify, 0);
+    let t = trace.clone();
+    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    (a, kept)
 }
 
-/// `Actor::apply` that panics, called from outside `run`.
+/// `Actor::apply` with a call that panics, the panic caught at once (as user code may, inside
+/// or outside `run`).
 fn apply_panicking(s: &mut Stakker, a: &Actor<Worker>) {
     let e = catch_unwind(AssertUnwindSafe(|| a.apply(s, |_, _| panic!("a broke")))).unwrap_err();
     assert_eq!(panic_text(e), "a broke");
 }
 
+/// Runs `s` at `t`, which must panic with `text`.
+fn run_panicking(s: &mut Stakker, t: u64, text: &str) {
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(s, t))).unwrap_err();
+    assert_eq!(panic_text(e), text);
+}
+
 #[test]
 fn panic_in_apply_outside_run_takes_no_message_from_a_later_panic() {
     let mut s = stakker();
-    let trace = Trace::new();
-    let kept = Rc::new(RefCell::new(Vec::new()));
-    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
-    let t = trace.clone();
-    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    let (a, kept) = kept_worker(&mut s, &Trace::new());
     run_at(&mut s, 1);
     s.defer(|_| panic!("plain item")); // runs before `a`'s queued termination
     apply_panicking(&mut s, &a);
-    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
-    assert_eq!(panic_text(e), "plain item");
+    run_panicking(&mut s, 2, "plain item");
     run_at(&mut s, 3);
-    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
 }
 
 #[test]
 fn panic_caught_inside_run_takes_no_message_from_another_actors_panic() {
     let mut s = stakker();
     let trace = Trace::new();
-    let kept = Rc::new(RefCell::new(Vec::new()));
-    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
-    let t = trace.clone();
-    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    let (a, kept) = kept_worker(&mut s, &trace);
     let b = worker(&mut s, &trace);
     run_at(&mut s, 1);
     let a2 = a.clone();
     s.defer(move |s| apply_panicking(s, &a2)); // `a`'s termination is queued behind `b`'s call
     work(&b, 13);
-    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
-    assert_eq!(panic_text(e), "unlucky 13");
+    run_panicking(&mut s, 2, "unlucky 13");
     run_at(&mut s, 3);
-    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
     assert_eq!(
         trace.take()[2..],
         ["worker drop", "worker drop", &failed("unlucky 13")]
@@ -329,11 +338,7 @@ fn panic_caught_inside_run_takes_no_message_from_another_actors_panic() {
 #[test]
 fn delivered_stop_cause_never_changes_its_text() {
     let mut s = stakker();
-    let trace = Trace::new();
-    let kept = Rc::new(RefCell::new(Vec::new()));
-    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
-    let t = trace.clone();
-    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    let (a, kept) = kept_worker(&mut s, &Trace::new());
     run_at(&mut s, 1);
     let a2 = a.clone();
     s.defer(move |s| {
@@ -341,11 +346,10 @@ fn delivered_stop_cause_never_changes_its_text() {
         // `a`'s termination, queued by the panic, runs before this next item.
         s.defer(|_| panic!("plain item"));
     });
-    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
-    assert_eq!(panic_text(e), "plain item");
-    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    run_panicking(&mut s, 2, "plain item");
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
     run_at(&mut s, 3);
-    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
 }
 
 #[cfg(feature = "std")]
@@ -353,17 +357,12 @@ fn delivered_stop_cause_never_changes_its_text() {
 fn contained_plain_panic_after_a_caught_actor_panic_still_propagates() {
     let mut s = stakker();
     s.set_catch_panics(true);
-    let trace = Trace::new();
-    let kept = Rc::new(RefCell::new(Vec::new()));
-    let a = ActorOwn::<Worker>::new(&mut s, keep_cause(&kept), 0);
-    let t = trace.clone();
-    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    let (a, kept) = kept_worker(&mut s, &Trace::new());
     run_at(&mut s, 1);
     let a2 = a.clone();
     s.defer(move |s| apply_panicking(s, &a2)); // caught by the item itself
     s.defer(|_| panic!("plain item"));
-    let e = catch_unwind(AssertUnwindSafe(|| run_at(&mut s, 2))).unwrap_err();
-    assert_eq!(panic_text(e), "plain item");
+    run_panicking(&mut s, 2, "plain item");
     run_at(&mut s, 3);
-    assert_eq!(texts(&kept), [NO_MESSAGE]);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
 }
