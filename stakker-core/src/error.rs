@@ -105,7 +105,9 @@ impl PanicError {
 /// The message of a panic that failed an actor, as far as it is known when the failure is
 /// queued: `Stakker::run` may fill in a pending one until the failure is carried out.
 pub(crate) enum PanicMessage {
+    /// Known already (or known to be unknowable).
     Fixed(PanicError),
+    /// To be read from the slot when the failure is carried out.
     #[cfg(feature = "std")]
     Pending(PanicSlot),
 }
