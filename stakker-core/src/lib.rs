@@ -93,8 +93,8 @@
 //! and the actor fails with [`StopCause::Failed`] (the error's text contains `panic` and, with
 //! `std`, the panic message), carried out by the next `run`. The message is known only for a
 //! panic that reached `run` (or [`Actor::query`]) uncaught; a panic in [`Actor::apply`] called
-//! outside `run` fails the actor without one. A delivered cause's text never changes. With `std`, [`Stakker::set_catch_panics`] contains panics at the
-//! actor-call boundary instead.
+//! outside `run` fails the actor without one. A delivered cause's text never changes. With
+//! `std`, [`Stakker::set_catch_panics`] contains panics at the actor-call boundary instead.
 //!
 //! # Features
 //!
