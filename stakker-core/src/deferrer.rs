@@ -104,6 +104,12 @@ impl Shared {
 #[derive(Clone)]
 pub struct Deferrer(pub(crate) Rc<Shared>);
 
+// Unwind-safe, as in the original's default build: a `Deferrer` only appends to the queues,
+// and they are consistent whenever user code runs (each is updated in a short window with no
+// user code in it), so nothing half-done can be seen after a panic is caught.
+impl core::panic::UnwindSafe for Deferrer {}
+impl core::panic::RefUnwindSafe for Deferrer {}
+
 impl Deferrer {
     /// Queues `f` on the runtime's main queue. If the runtime has been dropped, `f` is
     /// discarded unrun.

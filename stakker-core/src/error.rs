@@ -117,62 +117,60 @@ macro_rules! text_error {
 text_error!(StrError);
 text_error!(StringError);
 
-/// The error an actor fails with when one of its calls panics.
-pub(crate) struct PanicError(PanicText);
-
-enum PanicText {
-    /// No message can be had (no `std`, or a panic outside `Stakker::run`).
-    #[cfg_attr(feature = "std", allow(dead_code))]
-    Unknown,
-    #[cfg(feature = "std")]
-    Known(String),
-    /// Filled in by `Stakker::run` once it has caught the panic.
-    #[cfg(feature = "std")]
-    Pending(PanicSlot),
-}
+/// The error an actor fails with when one of its calls panics. Its text is fixed when it is
+/// made, so a `StopCause` that has been delivered never changes.
+pub(crate) struct PanicError(Option<String>);
 
 /// Where `Stakker::run` puts the message of a panic it caught.
 #[cfg(feature = "std")]
 pub(crate) type PanicSlot = alloc::rc::Rc<core::cell::RefCell<Option<String>>>;
 
 impl PanicError {
-    /// A failure whose message `Stakker::run` fills in through the returned slot.
-    #[cfg(feature = "std")]
-    pub(crate) fn pending() -> (Self, PanicSlot) {
-        let slot = PanicSlot::default();
-        (PanicError(PanicText::Pending(slot.clone())), slot)
-    }
-
-    /// A failure sharing `slot` with another (the same panic).
-    #[cfg(feature = "std")]
-    pub(crate) fn from_slot(slot: PanicSlot) -> Self {
-        PanicError(PanicText::Pending(slot))
-    }
-
-    /// A failure with no message to be had.
-    #[cfg(not(feature = "std"))]
+    /// A failure with no message to be had (no `std`, or a panic the runtime did not catch).
     pub(crate) fn unknown() -> Self {
-        PanicError(PanicText::Unknown)
+        PanicError(None)
     }
 
     /// A failure with a known message.
     #[cfg(feature = "std")]
     pub(crate) fn with_text(text: String) -> Self {
-        PanicError(PanicText::Known(text))
+        PanicError(Some(text))
+    }
+
+    /// A failure with the message `slot` holds now (if any); later changes to the slot do not
+    /// reach it.
+    #[cfg(feature = "std")]
+    pub(crate) fn from_slot(slot: &PanicSlot) -> Self {
+        PanicError(slot.borrow().clone())
+    }
+}
+
+/// The message of a panic that failed an actor, as far as it is known when the failure is
+/// queued: `Stakker::run` may fill in a pending one until the failure is carried out.
+pub(crate) enum PanicMessage {
+    /// Known already (or known to be unknowable).
+    Fixed(PanicError),
+    /// To be read from the slot when the failure is carried out.
+    #[cfg(feature = "std")]
+    Pending(PanicSlot),
+}
+
+impl PanicMessage {
+    /// The error to fail with, its text fixed from now on.
+    pub(crate) fn into_error(self) -> PanicError {
+        match self {
+            PanicMessage::Fixed(err) => err,
+            #[cfg(feature = "std")]
+            PanicMessage::Pending(slot) => PanicError::from_slot(&slot),
+        }
     }
 }
 
 impl fmt::Display for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            PanicText::Unknown => f.write_str("actor call panicked"),
-            #[cfg(feature = "std")]
-            PanicText::Known(m) => write!(f, "actor call panicked: {m}"),
-            #[cfg(feature = "std")]
-            PanicText::Pending(slot) => match &*slot.borrow() {
-                Some(m) => write!(f, "actor call panicked: {m}"),
-                None => f.write_str("actor call panicked"),
-            },
+            Some(m) => write!(f, "actor call panicked: {m}"),
+            None => f.write_str("actor call panicked"),
         }
     }
 }

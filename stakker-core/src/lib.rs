@@ -128,8 +128,10 @@
 //! A panic inside an actor call reaches the caller of `run` by default, but the runtime stays
 //! usable: the panicking item is consumed, every other pending item stays pending in order,
 //! and the actor fails with [`StopCause::Failed`] (the error's text contains `panic` and, with
-//! `std`, the panic message), carried out by the next `run`. With `std`,
-//! [`Stakker::set_catch_panics`] contains panics at the actor-call boundary instead.
+//! `std`, the panic message), carried out by the next `run`. The message is known only for a
+//! panic that reached `run` (or [`Actor::query`]) uncaught; a panic in [`Actor::apply`] called
+//! outside `run` fails the actor without one. A delivered cause's text never changes. With
+//! `std`, [`Stakker::set_catch_panics`] contains panics at the actor-call boundary instead.
 //!
 //! # Features
 //!
@@ -159,6 +161,7 @@ extern crate alloc;
 extern crate std;
 
 mod actor;
+mod auto_traits;
 mod cx;
 mod deferrer;
 mod error;

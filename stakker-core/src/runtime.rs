@@ -101,6 +101,18 @@ impl Drop for LazyBatch<'_> {
     }
 }
 
+/// Forgets the actors listed as panic victims once the code that ran them has returned: their
+/// panics were caught by user code, so a later panic is not theirs, and their failures (already
+/// queued) carry no message.
+#[cfg(feature = "std")]
+#[inline]
+fn forget_caught_victims(shared: &Shared) {
+    if !shared.panicked.borrow().is_empty() {
+        let caught = core::mem::take(&mut *shared.panicked.borrow_mut());
+        drop(caught); // no user code: an actor's state is dropped by its queued failure
+    }
+}
+
 /// Clears the re-entrancy flag however `run` exits.
 struct RunFlag<'a>(&'a Shared);
 
@@ -168,17 +180,14 @@ impl Stakker {
             let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
                 self.run_step(now, idle)
             }));
-            let panicked = &self.core.deferrer.0.panicked;
             match result {
                 Ok(idle_left) => {
-                    // Panics from actor calls made outside `run` keep no message.
-                    if !panicked.borrow().is_empty() {
-                        panicked.borrow_mut().clear();
-                    }
+                    forget_caught_victims(&self.core.deferrer.0);
                     idle_left
                 }
                 Err(payload) => {
                     let text = crate::error::payload_text(&*payload);
+                    let panicked = &self.core.deferrer.0.panicked;
                     let victims = core::mem::take(&mut *panicked.borrow_mut());
                     for victim in victims {
                         victim.set_message(&text);
@@ -244,8 +253,12 @@ impl Stakker {
             let result =
                 std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| queue.call_next(self)));
             match result {
-                Ok(more) if more && !once => (),
-                Ok(_) => return,
+                Ok(more) => {
+                    forget_caught_victims(&self.core.deferrer.0);
+                    if !more || once {
+                        return;
+                    }
+                }
                 Err(payload) => {
                     let victims = core::mem::take(&mut *self.core.deferrer.0.panicked.borrow_mut());
                     if victims.is_empty() {

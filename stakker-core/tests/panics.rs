@@ -3,8 +3,10 @@
 mod util;
 
 use stakker_core::time::Instant;
-use stakker_core::{ActorOwn, Cx, Fwd, Ret, Stakker};
+use stakker_core::{Actor, ActorOwn, Cx, Fwd, Ret, Stakker, StopCause};
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use util::{notify, run_at, stakker, Trace};
 
 struct Worker {
@@ -265,4 +267,105 @@ fn kill_after_panic_does_not_replace_the_failure() {
     drop(w);
     run_at(&mut s, 2);
     assert_eq!(trace.take(), ["init", "worker drop", &failed("unlucky 13")]);
+}
+
+/// The stop text of an actor whose call panicked where the runtime could not see the message
+/// (`Actor::apply` outside `run`, or a panic caught by user code).
+const NO_MESSAGE: &str = "Actor failed: actor call panicked";
+
+/// The `StopCause`s an actor's notify `Ret` was given, kept to look at again later.
+#[derive(Clone, Default)]
+struct Kept(Rc<RefCell<Vec<StopCause>>>);
+
+impl Kept {
+    fn texts(&self) -> Vec<String> {
+        self.0.borrow().iter().map(|c| c.to_string()).collect()
+    }
+}
+
+/// A `Worker` whose stop causes are kept (initialised by the next run).
+fn kept_worker(s: &mut Stakker, trace: &Trace) -> (ActorOwn<Worker>, Kept) {
+    let kept = Kept::default();
+    let k = kept.clone();
+    let notify = Ret::new(move |c: Option<StopCause>| k.0.borrow_mut().extend(c));
+    let a = ActorOwn::new(s, notify, 0);
+    let t = trace.clone();
+    a.defer_apply_prep(move |cx| Worker::init(cx, t));
+    (a, kept)
+}
+
+/// `Actor::apply` with a call that panics, the panic caught at once (as user code may, inside
+/// or outside `run`).
+fn apply_panicking(s: &mut Stakker, a: &Actor<Worker>) {
+    let e = catch_unwind(AssertUnwindSafe(|| a.apply(s, |_, _| panic!("a broke")))).unwrap_err();
+    assert_eq!(panic_text(e), "a broke");
+}
+
+/// Runs `s` at `t`, which must panic with `text`.
+fn run_panicking(s: &mut Stakker, t: u64, text: &str) {
+    let e = catch_unwind(AssertUnwindSafe(|| run_at(s, t))).unwrap_err();
+    assert_eq!(panic_text(e), text);
+}
+
+#[test]
+fn panic_in_apply_outside_run_takes_no_message_from_a_later_panic() {
+    let mut s = stakker();
+    let (a, kept) = kept_worker(&mut s, &Trace::new());
+    run_at(&mut s, 1);
+    s.defer(|_| panic!("plain item")); // runs before `a`'s queued termination
+    apply_panicking(&mut s, &a);
+    run_panicking(&mut s, 2, "plain item");
+    run_at(&mut s, 3);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
+}
+
+#[test]
+fn panic_caught_inside_run_takes_no_message_from_another_actors_panic() {
+    let mut s = stakker();
+    let trace = Trace::new();
+    let (a, kept) = kept_worker(&mut s, &trace);
+    let b = worker(&mut s, &trace);
+    run_at(&mut s, 1);
+    let a2 = a.clone();
+    s.defer(move |s| apply_panicking(s, &a2)); // `a`'s termination is queued behind `b`'s call
+    work(&b, 13);
+    run_panicking(&mut s, 2, "unlucky 13");
+    run_at(&mut s, 3);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
+    assert_eq!(
+        trace.take()[2..],
+        ["worker drop", "worker drop", &failed("unlucky 13")]
+    );
+}
+
+#[test]
+fn delivered_stop_cause_never_changes_its_text() {
+    let mut s = stakker();
+    let (a, kept) = kept_worker(&mut s, &Trace::new());
+    run_at(&mut s, 1);
+    let a2 = a.clone();
+    s.defer(move |s| {
+        apply_panicking(s, &a2);
+        // `a`'s termination, queued by the panic, runs before this next item.
+        s.defer(|_| panic!("plain item"));
+    });
+    run_panicking(&mut s, 2, "plain item");
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
+    run_at(&mut s, 3);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn contained_plain_panic_after_a_caught_actor_panic_still_propagates() {
+    let mut s = stakker();
+    s.set_catch_panics(true);
+    let (a, kept) = kept_worker(&mut s, &Trace::new());
+    run_at(&mut s, 1);
+    let a2 = a.clone();
+    s.defer(move |s| apply_panicking(s, &a2)); // caught by the item itself
+    s.defer(|_| panic!("plain item"));
+    run_panicking(&mut s, 2, "plain item");
+    run_at(&mut s, 3);
+    assert_eq!(kept.texts(), [NO_MESSAGE]);
 }

@@ -2,7 +2,7 @@
 
 use crate::cx::Cx;
 use crate::deferrer::Deferrer;
-use crate::error::PanicError;
+use crate::error::{PanicError, PanicMessage};
 use crate::runtime::{Core, Stakker};
 use crate::{LogID, Ret, StopCause};
 use alloc::boxed::Box;
@@ -229,19 +229,38 @@ struct FailOnUnwind<'a, A: 'static> {
 
 impl<A: 'static> Drop for FailOnUnwind<'_, A> {
     fn drop(&mut self) {
+        self.actor.fail_unwinding();
+    }
+}
+
+impl<A: 'static> Actor<A> {
+    /// An actor call is unwinding: fail the actor, and if `run` is executing (and so will
+    /// catch the panic), list the actor as its victim so that `run` can give it the message.
+    #[cold]
+    #[inline(never)]
+    fn fail_unwinding(&self) {
         #[cfg(feature = "std")]
         {
-            let (err, slot) = PanicError::pending();
-            self.actor.begin_panic_failure(err);
-            let victim = Victim {
-                actor: self.actor.clone(),
-                slot,
-            };
-            let shared = &self.actor.rc.deferrer().0;
-            shared.panicked.borrow_mut().push(Box::new(victim));
+            let shared = &self.rc.deferrer().0;
+            if shared.in_run.get() {
+                let slot = crate::error::PanicSlot::default();
+                self.begin_panic_failure(PanicMessage::Pending(slot.clone()));
+                let victim = Box::new(Victim {
+                    actor: self.clone(),
+                    slot,
+                });
+                // Actor calls of one runtime never nest, so an earlier victim still listed is
+                // from a panic that user code caught before `run` saw it: this panic is not
+                // its own, and it must not get this message. (Dropping it runs no user code:
+                // its queued termination, or the termination already done, owns the state.)
+                let stale = core::mem::take(&mut *shared.panicked.borrow_mut());
+                shared.panicked.borrow_mut().push(victim);
+                drop(stale);
+                return;
+            }
         }
-        #[cfg(not(feature = "std"))]
-        self.actor.begin_panic_failure(PanicError::unknown());
+        // Outside `run` nobody will catch the panic for us: no message can be had.
+        self.begin_panic_failure(PanicMessage::Fixed(PanicError::unknown()));
     }
 }
 
@@ -267,7 +286,7 @@ impl<A: 'static> PanicVictim for Victim<A> {
         *self.slot.borrow_mut() = Some(String::from(text));
     }
     fn fail_now(&self, s: &mut Stakker) {
-        let err = PanicError::from_slot(self.slot.clone());
+        let err = PanicError::from_slot(&self.slot);
         self.actor
             .terminate_failing(s, StopCause::Failed(Box::new(err)));
     }
@@ -497,7 +516,7 @@ impl<A: 'static> Actor<A> {
                     self.terminate_failing(s, StopCause::Failed(Box::new(err)));
                     None
                 } else {
-                    self.begin_panic_failure(err);
+                    self.begin_panic_failure(PanicMessage::Fixed(err));
                     std::panic::resume_unwind(payload)
                 }
             }
@@ -506,7 +525,7 @@ impl<A: 'static> Actor<A> {
 
     /// Marks the actor failed after a panic and queues its `Failed` termination, to be
     /// carried out by the next `run`.
-    fn begin_panic_failure(&self, err: PanicError) {
+    fn begin_panic_failure(&self, message: PanicMessage) {
         if self.rc.phase() >= FAILING {
             return;
         }
@@ -514,6 +533,7 @@ impl<A: 'static> Actor<A> {
         let pending = Pending(Some(self.clone()));
         self.rc.deferrer().defer(move |s| {
             if let Some(actor) = pending.take() {
+                let err = message.into_error();
                 actor.terminate_failing(s, StopCause::Failed(Box::new(err)));
             }
         });

@@ -130,10 +130,12 @@ struct RcBox<T> {
     value: T,
 }
 
-/// A reference-counted pointer with no weak references. Not `Send` or `Sync`.
+/// A reference-counted pointer with no weak references.
 pub(crate) struct ActorRc<T: InRuntime> {
     ptr: NonNull<RcBox<T>>,
-    _owns: PhantomData<RcBox<T>>,
+    /// Owns an `RcBox<T>` the way an `Rc` does, which also gives it the safe twin's auto
+    /// traits: neither `Send` nor `Sync`, `Unpin` whatever `T` is (the box never moves).
+    _owns: PhantomData<alloc::rc::Rc<RcBox<T>>>,
 }
 
 impl<T: InRuntime> ActorRc<T> {

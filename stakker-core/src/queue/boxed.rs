@@ -10,6 +10,9 @@ type Item<S> = Box<dyn FnOnce(&mut S)>;
 /// on the queue that is running them.
 pub(crate) struct FnQueue<S: 'static> {
     items: RefCell<VecDeque<Item<S>>>,
+    /// Test hook: the next growth fails as if the buffer could not grow.
+    #[cfg(test)]
+    refuse_growth: core::cell::Cell<bool>,
 }
 
 impl<S: 'static> Default for FnQueue<S> {
@@ -23,6 +26,8 @@ impl<S: 'static> FnQueue<S> {
     pub(crate) const fn new() -> Self {
         Self {
             items: RefCell::new(VecDeque::new()),
+            #[cfg(test)]
+            refuse_growth: core::cell::Cell::new(false),
         }
     }
 
@@ -33,9 +38,45 @@ impl<S: 'static> FnQueue<S> {
     }
 
     /// Appends `f` at the back.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer cannot grow; `f` is then dropped first, with the queue free to push to.
     #[inline]
     pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
-        self.items.borrow_mut().push_back(Box::new(f));
+        let item: Item<S> = Box::new(f);
+        let mut items = self.items.borrow_mut();
+        if items.len() < items.capacity() {
+            items.push_back(item);
+        } else {
+            // `push_back` would grow, and could panic with `item` in hand and the queue
+            // borrowed.
+            drop(items);
+            self.grow_and_push(item);
+        }
+    }
+
+    /// `push` when the buffer is full: grows it and pushes `item`; or, if it cannot grow,
+    /// drops `item` once the queue is no longer borrowed (its `Drop` may push) and panics.
+    #[cold]
+    #[inline(never)]
+    fn grow_and_push(&self, item: Item<S>) {
+        let mut items = self.items.borrow_mut();
+        #[cfg(test)]
+        let n = if self.refuse_growth.take() {
+            usize::MAX // a request no buffer can meet
+        } else {
+            1
+        };
+        #[cfg(not(test))]
+        let n = 1;
+        match items.try_reserve(n) {
+            Ok(()) => items.push_back(item),
+            Err(e) => {
+                drop(items);
+                super::refused(item, e);
+            }
+        }
     }
 
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
@@ -56,10 +97,17 @@ impl<S: 'static> FnQueue<S> {
     pub(crate) fn take(&self) -> Self {
         Self {
             items: RefCell::new(core::mem::take(&mut *self.items.borrow_mut())),
+            #[cfg(test)]
+            refuse_growth: core::cell::Cell::new(false),
         }
     }
 
     /// Moves every item of `other` to the back of this queue, in order.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer cannot grow; the items of `other` are then dropped unrun, after the
+    /// borrow (declared later) has ended.
     pub(crate) fn append(&self, other: Self) {
         let mut other = other.items.into_inner();
         self.items.borrow_mut().append(&mut other);
@@ -85,5 +133,11 @@ impl<S: 'static> FnQueue<S> {
     #[cfg(test)]
     pub(crate) fn capacity_items(&self) -> usize {
         self.items.borrow().capacity()
+    }
+
+    /// Makes the next growth of the buffer fail (for tests).
+    #[cfg(test)]
+    pub(crate) fn refuse_next_growth(&self) {
+        self.refuse_growth.set(true);
     }
 }

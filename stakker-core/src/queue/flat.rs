@@ -24,7 +24,7 @@
 //!   `ptr::read`; the value is thereby owned exactly once, by the callee, which either calls
 //!   it (consuming it) or drops it.
 //! - Items are position independent: a slot-aligned copy of an item's slots (`append`, the
-//!   compaction in `reserve`) is a move of the closure value, after which the source slots are
+//!   compaction in `compact`) is a move of the closure value, after which the source slots are
 //!   treated as dead. `Slot` is a `MaybeUninit`, so copying it preserves every byte and any
 //!   pointer provenance inside.
 //! - The buffer is never reallocated while a pointer into it is live. [`FnQueue`] is shared
@@ -33,12 +33,19 @@
 //!   in `call_next`, which consumes the item inside such a window and then calls it. The first
 //!   thing `call` does, before any user code can push (and so move the buffer), is move the
 //!   closure onto the stack; after that the pointer is not used again.
+//! - No user value is dropped inside such a window either: a push that cannot grow the buffer
+//!   hands the closure back, and it is dropped (its `Drop` may push) only once the window has
+//!   closed.
 
 use alloc::boxed::Box;
+use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of, MaybeUninit};
+
+/// What the safe twin stores per item; the queue takes its auto traits from it.
+type Boxed<S> = Box<dyn FnOnce(&mut S)>;
 
 /// One 8-byte unit of queue storage.
 type Slot = MaybeUninit<u64>;
@@ -151,7 +158,12 @@ struct RawQueue<S: 'static> {
     buf: Vec<Slot>,
     /// Index of the first live slot.
     head: usize,
-    _marker: PhantomData<fn(&mut S)>,
+    /// Test hook: the next growth fails as if the buffer could not grow.
+    #[cfg(test)]
+    refuse_growth: bool,
+    /// The slots hold closures of any type, so the queue has the auto traits of the safe
+    /// twin's boxed closures: neither `Send` nor `Sync` (nor unwind-safe).
+    _items: PhantomData<Boxed<S>>,
 }
 
 impl<S: 'static> RawQueue<S> {
@@ -160,7 +172,9 @@ impl<S: 'static> RawQueue<S> {
         Self {
             buf: Vec::new(),
             head: 0,
-            _marker: PhantomData,
+            #[cfg(test)]
+            refuse_growth: false,
+            _items: PhantomData,
         }
     }
 
@@ -171,62 +185,66 @@ impl<S: 'static> RawQueue<S> {
     }
 
     /// Makes room for `n` more slots at the back, reusing consumed space at the front
-    /// before growing.
+    /// before growing. Fails only if the buffer cannot grow (capacity overflow, or no memory).
     #[inline]
-    fn reserve(&mut self, n: usize) {
+    fn reserve(&mut self, n: usize) -> Result<(), TryReserveError> {
         if self.buf.capacity() - self.buf.len() < n {
-            self.reserve_slow(n);
+            return self.reserve_slow(n);
         }
+        Ok(())
     }
 
     #[cold]
-    fn reserve_slow(&mut self, n: usize) {
+    fn reserve_slow(&mut self, n: usize) -> Result<(), TryReserveError> {
+        #[cfg(test)]
+        if core::mem::take(&mut self.refuse_growth) {
+            return self.buf.try_reserve(usize::MAX); // a request no buffer can meet
+        }
         if self.buf.capacity() < MIN_SLOTS {
             // Start with room for many items, so that a queue that is pushed and popped in
             // turn (a chain of calls) compacts rarely.
-            self.buf.reserve(MIN_SLOTS - self.buf.len());
+            self.buf.try_reserve(MIN_SLOTS - self.buf.len())?;
         }
         if self.head > 0 && self.buf.capacity() - self.buf.len() < n {
-            // Move the live items to the front. The consumed slots hold nothing live, so
-            // overwriting them loses nothing; `Slot` copies keep provenance.
-            self.buf.copy_within(self.head.., 0);
-            let live = self.buf.len() - self.head;
-            self.buf.truncate(live);
-            self.head = 0;
+            self.compact();
         }
-        self.buf.reserve(n);
+        self.buf.try_reserve(n)
     }
 
-    /// Appends `f` at the back. No allocation happens unless the buffer must grow.
-    #[inline]
-    pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&mut self, f: F) {
-        if align_of::<F>() <= align_of::<Slot>() {
-            self.push_in_place(f);
-        } else {
-            // Rare: over-aligned captures. Store a box, which is slot-aligned.
-            let boxed = Box::new(f);
-            self.push_in_place(move |s: &mut S| (*boxed)(s));
-        }
+    /// Moves the live items to the front. The consumed slots hold nothing live, so
+    /// overwriting them loses nothing; `Slot` copies keep provenance.
+    fn compact(&mut self) {
+        self.buf.copy_within(self.head.., 0);
+        let live = self.buf.len() - self.head;
+        self.buf.truncate(live);
+        self.head = 0;
     }
 
+    /// Appends `f` at the back if the buffer has room for it, else hands it back (to be pushed
+    /// again after `reserve_slow`). `f` must be at most slot-aligned (`FnQueue::push` boxes
+    /// the others).
     #[inline]
-    fn push_in_place<F: FnOnce(&mut S) + 'static>(&mut self, f: F) {
-        // Folded away at compile time; `push` only calls this for slot-aligned closures.
+    fn push<F: FnOnce(&mut S) + 'static>(&mut self, f: F) -> Result<(), F> {
+        // Folded away at compile time.
         assert!(align_of::<F>() <= align_of::<Slot>());
         let vtable: &'static Vtable<S> = &VtableFor::<S, F>::VTABLE;
         let n = vtable.slots;
-        self.reserve(n);
+        if self.buf.capacity() - self.buf.len() < n {
+            return Err(f);
+        }
         let len = self.buf.len();
         // Both writes are aligned (8-aligned `Vec<Slot>` base, items start on slot boundaries,
         // `F` at most 8-aligned) and the slots join the queue only at `set_len`, after both.
-        // SAFETY: `reserve` made room for `n` slots after `len`, covering the vtable slot plus
-        // `size_of::<F>()` bytes, so both writes are in bounds; nothing in between can panic.
+        // SAFETY: there is room for `n` slots after `len` (checked above), covering the vtable
+        // slot plus `size_of::<F>()` bytes, so both writes are in bounds; nothing in between
+        // can panic.
         unsafe {
             let p = self.buf.as_mut_ptr().add(len);
             p.cast::<&'static Vtable<S>>().write(vtable);
             write_closure(p.add(1), f);
             self.buf.set_len(len + n);
         }
+        Ok(())
     }
 
     /// Reads the vtable of the item at `head` and marks the item consumed.
@@ -258,29 +276,31 @@ impl<S: 'static> RawQueue<S> {
         }
     }
 
-    /// Moves every item of `other` to the back of `self`, in order, leaving `other` empty.
-    pub(crate) fn append(&mut self, other: &mut Self) {
+    /// Moves every item of `other` to the back of `self`, in order, leaving `other` empty; or,
+    /// if the buffer cannot grow, moves nothing.
+    fn append(&mut self, other: &mut Self) -> Result<(), TryReserveError> {
         if other.is_empty() {
-            return;
+            return Ok(());
         }
         if self.is_empty() && self.buf.capacity() < other.buf.len() - other.head {
             // Cheaper to take over the other buffer than to copy into a smaller one.
             core::mem::swap(self, other);
-            return;
+            return Ok(());
         }
         let live = other.buf.len() - other.head;
-        self.reserve(live);
+        self.reserve(live)?;
         // Copying the slots moves the items (module docs); `other` then forgets them.
         self.buf.extend_from_slice(&other.buf[other.head..]);
         other.buf.clear();
         other.head = 0;
+        Ok(())
     }
 
     /// Releases memory beyond what `keep` slots would need, if much more is held.
     pub(crate) fn shrink(&mut self, keep: usize) {
         if self.buf.capacity() > keep.saturating_mul(2) {
             if self.head > 0 {
-                self.reserve_slow(0);
+                self.compact();
             }
             self.buf.shrink_to(keep.max(self.buf.len()));
         }
@@ -308,9 +328,12 @@ impl<S: 'static> Drop for RawQueue<S> {
 }
 
 /// A shared FIFO of deferred calls: items may queue more items on the queue that is running
-/// them. Not `Sync` (it is an `UnsafeCell`).
+/// them. Neither `Send` nor `Sync` (`RawQueue`'s marker, and the `UnsafeCell`).
 pub(crate) struct FnQueue<S: 'static> {
     raw: UnsafeCell<RawQueue<S>>,
+    /// Test builds check that `with` is never re-entered.
+    #[cfg(test)]
+    busy: core::cell::Cell<bool>,
 }
 
 impl<S: 'static> Default for FnQueue<S> {
@@ -324,6 +347,8 @@ impl<S: 'static> FnQueue<S> {
     pub(crate) const fn new() -> Self {
         Self {
             raw: UnsafeCell::new(RawQueue::new()),
+            #[cfg(test)]
+            busy: core::cell::Cell::new(false),
         }
     }
 
@@ -331,6 +356,8 @@ impl<S: 'static> FnQueue<S> {
     /// runs user code (no closure call, no `Drop` of an item) or touches `self` again.
     #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut RawQueue<S>) -> R) -> R {
+        #[cfg(test)]
+        let _busy = Busy::enter(&self.busy);
         // SAFETY: `FnQueue` is not `Sync`, so only this thread can be here, and by the rule
         // above no other reference to the inner queue is live while `f` runs: this `&mut` is
         // unique for its whole (short) life.
@@ -344,9 +371,38 @@ impl<S: 'static> FnQueue<S> {
     }
 
     /// Appends `f` at the back. No allocation happens unless the buffer must grow.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer cannot grow; `f` is then dropped first, with the queue free to push to.
     #[inline]
     pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
-        self.with(move |q| q.push(f));
+        if align_of::<F>() <= align_of::<Slot>() {
+            self.push_in_place(f);
+        } else {
+            // Rare: over-aligned captures. Store a box, which is slot-aligned.
+            let boxed = Box::new(f);
+            self.push_in_place(move |s: &mut S| (*boxed)(s));
+        }
+    }
+
+    #[inline]
+    fn push_in_place<F: FnOnce(&mut S) + 'static>(&self, f: F) {
+        if let Err(f) = self.with(move |q| q.push(f)) {
+            self.grow_and_push(f);
+        }
+    }
+
+    /// `push_in_place` when the buffer is full: grows it and pushes `f`; or, if it cannot
+    /// grow, drops `f` once the queue is no longer borrowed (its `Drop` may push) and panics.
+    #[cold]
+    #[inline(never)]
+    fn grow_and_push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
+        let n = VtableFor::<S, F>::VTABLE.slots;
+        match self.with(|q| q.reserve_slow(n)) {
+            Ok(()) => self.push_in_place(f), // it fits now
+            Err(e) => super::refused(f, e),
+        }
     }
 
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
@@ -377,13 +433,21 @@ impl<S: 'static> FnQueue<S> {
         let raw = self.with(|q| core::mem::replace(q, RawQueue::new()));
         Self {
             raw: UnsafeCell::new(raw),
+            #[cfg(test)]
+            busy: core::cell::Cell::new(false),
         }
     }
 
     /// Moves every item of `other` to the back of this queue, in order.
+    ///
+    /// # Panics
+    ///
+    /// As for `push`; the items of `other` are then dropped unrun.
     pub(crate) fn append(&self, other: Self) {
         let mut other = other.raw.into_inner();
-        self.with(|q| q.append(&mut other));
+        if let Err(e) = self.with(|q| q.append(&mut other)) {
+            super::refused(other, e);
+        }
         // `other` is empty now: dropping it runs no user code.
     }
 
@@ -403,5 +467,32 @@ impl<S: 'static> FnQueue<S> {
     #[cfg(test)]
     pub(crate) fn capacity_items(&self) -> usize {
         self.with(|q| q.capacity_items())
+    }
+
+    /// Makes the next growth of the buffer fail (for tests).
+    #[cfg(test)]
+    pub(crate) fn refuse_next_growth(&self) {
+        self.with(|q| q.refuse_growth = true);
+    }
+}
+
+/// Marks a queue borrowed for as long as it lives. Test builds take one in every `with`, so an
+/// access nested in another (two live `&mut` of the inner queue) panics instead of going
+/// unnoticed.
+#[cfg(test)]
+struct Busy<'a>(&'a core::cell::Cell<bool>);
+
+#[cfg(test)]
+impl<'a> Busy<'a> {
+    fn enter(busy: &'a core::cell::Cell<bool>) -> Self {
+        assert!(!busy.replace(true), "queue accessed while already borrowed");
+        Busy(busy)
+    }
+}
+
+#[cfg(test)]
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
     }
 }

@@ -19,5 +19,24 @@ mod boxed;
 #[cfg(any(feature = "no-unsafe", feature = "no-unsafe-queue"))]
 pub(crate) use boxed::FnQueue;
 
+// Both twins have the auto traits of the safe twin's boxes. The default build's tests also
+// compile the safe twin, so that one build checks both.
+crate::auto_traits::assert_like_boxed_closures!(FnQueue<u8>);
+#[cfg(all(test, not(any(feature = "no-unsafe", feature = "no-unsafe-queue"))))]
+#[allow(dead_code)]
+#[path = "boxed.rs"]
+mod boxed_twin;
+#[cfg(all(test, not(any(feature = "no-unsafe", feature = "no-unsafe-queue"))))]
+crate::auto_traits::assert_like_boxed_closures!(boxed_twin::FnQueue<u8>);
+
+/// A push that could not grow the queue's buffer: drops what was refused, now that no borrow
+/// of the queue is held (its `Drop` may queue more work), then panics.
+#[cold]
+#[inline(never)]
+fn refused<T>(refused: T, err: alloc::collections::TryReserveError) -> ! {
+    drop(refused);
+    panic!("closure queue: cannot grow: {err}");
+}
+
 #[cfg(test)]
 mod tests;

@@ -182,3 +182,51 @@ fn interleaved_push_and_pop_compacts() {
     assert_eq!(out, (0..10_000).collect::<Vec<_>>());
     assert!(q.capacity_items() < 1000);
 }
+
+/// Captured by an item: when dropped, logs it and pushes another item onto its queue.
+struct PushOnDrop {
+    q: Rc<FnQueue<Vec<u32>>>,
+    log: Log,
+}
+
+impl Drop for PushOnDrop {
+    fn drop(&mut self) {
+        self.log.borrow_mut().push(1);
+        self.q.push(|v: &mut Vec<u32>| v.push(2));
+    }
+}
+
+#[test]
+fn push_that_cannot_grow_drops_the_item_unborrowed_then_panics() {
+    extern crate std;
+    for over_aligned in [false, true] {
+        let q = Rc::new(FnQueue::new());
+        let log: Log = Rc::default();
+        let item = PushOnDrop {
+            q: q.clone(),
+            log: log.clone(),
+        };
+        q.refuse_next_growth();
+        let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+            if over_aligned {
+                #[repr(align(64))]
+                struct Aligned(PushOnDrop);
+                let item = Aligned(item);
+                q.push(move |v: &mut Vec<u32>| {
+                    let item = &item; // the whole 64-aligned value, not just its field
+                    v.push(item.0.log.borrow().len() as u32)
+                });
+            } else {
+                q.push(move |v: &mut Vec<u32>| v.push(item.log.borrow().len() as u32));
+            }
+        }));
+        let payload = r.unwrap_err();
+        let text = payload.downcast_ref::<alloc::string::String>().unwrap();
+        assert!(text.starts_with("closure queue: cannot grow: "), "{text}");
+        // Dropped once, unrun; the push its `Drop` made is queued.
+        assert_eq!(*log.borrow(), [1]);
+        let mut out = Vec::new();
+        while q.call_next(&mut out) {}
+        assert_eq!(out, [2]);
+    }
+}

@@ -13,8 +13,8 @@
 //! - the value is taken out exactly once: `call` moves `self` into `ManuallyDrop` before the
 //!   vtable moves the value out, and `Drop` (the only other path) moves it out and calls it
 //!   with `None`;
-//! - `MaybeUninit` keeps every byte, pointer provenance included, and the type is neither
-//!   `Send` nor `Sync` (like the `Box<dyn FnOnce>` it replaces).
+//! - `MaybeUninit` keeps every byte, pointer provenance included, and a marker gives the type
+//!   the auto traits of the `Box<dyn FnOnce>` it replaces (neither `Send` nor `Sync`).
 
 use alloc::boxed::Box;
 use core::marker::PhantomData;
@@ -70,8 +70,9 @@ unsafe fn call_handler<M, F: FnOnce(Option<M>)>(w: Word, m: Option<M>) {
 pub(crate) struct Handler<M: 'static> {
     data: Word,
     vtable: &'static Vtable<M>,
-    /// Not `Send` or `Sync`: the handler may capture anything.
-    _local: PhantomData<*mut ()>,
+    /// The handler may capture anything, so this has the auto traits of the safe twin's box:
+    /// neither `Send` nor `Sync` (nor unwind-safe).
+    _handler: PhantomData<Box<dyn FnOnce(Option<M>)>>,
 }
 
 impl<M: 'static> Handler<M> {
@@ -87,7 +88,7 @@ impl<M: 'static> Handler<M> {
         Handler {
             data,
             vtable: &VtableFor::<M, F>::VTABLE,
-            _local: PhantomData,
+            _handler: PhantomData,
         }
     }
 

@@ -183,6 +183,15 @@ impl<M: 'static> Ret<M> {
 }
 
 mod gather;
+// Both twins have the auto traits of the safe twin's boxes. The default build's tests also
+// compile the safe twin, so that one build checks both.
+crate::auto_traits::assert_like_boxed_closures!(Handler<u8>);
+#[cfg(all(test, not(feature = "no-unsafe")))]
+#[allow(dead_code)]
+#[path = "handler_safe.rs"]
+mod safe_twin;
+#[cfg(all(test, not(feature = "no-unsafe")))]
+crate::auto_traits::assert_like_boxed_closures!(safe_twin::Handler<u8>);
 
 #[cfg(test)]
 mod tests;

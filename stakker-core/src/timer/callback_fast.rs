@@ -18,6 +18,9 @@ use core::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
 
 type Storage = [MaybeUninit<usize>; 3];
 
+/// What the safe twin stores; the callback takes its auto traits from it.
+type Boxed<S> = Box<dyn FnOnce(&mut S)>;
+
 struct Table<S> {
     call: unsafe fn(*mut Storage, &mut S),
     drop: unsafe fn(*mut Storage),
@@ -53,6 +56,9 @@ unsafe fn drop_in_place<F>(p: *mut Storage) {
 pub(crate) struct Callback<S: 'static> {
     storage: Storage,
     table: &'static Table<S>,
+    /// The storage holds a closure of any type, so the callback has the auto traits of the
+    /// safe twin's box: neither `Send` nor `Sync` (nor unwind-safe).
+    _closure: PhantomData<Boxed<S>>,
 }
 
 impl<S: 'static> Callback<S> {
@@ -78,6 +84,7 @@ impl<S: 'static> Callback<S> {
         Callback {
             storage,
             table: &TableFor::<S, F>::TABLE,
+            _closure: PhantomData,
         }
     }
 

@@ -16,6 +16,15 @@ use callback_safe::Callback;
 
 mod interval;
 pub use interval::{interval_body, IntervalKey};
+// Both twins have the auto traits of the safe twin's boxes. The default build's tests also
+// compile the safe twin, so that one build checks both.
+crate::auto_traits::assert_like_boxed_closures!(Callback<u8>);
+#[cfg(all(test, not(feature = "no-unsafe")))]
+#[allow(dead_code)]
+#[path = "callback_safe.rs"]
+mod safe_twin;
+#[cfg(all(test, not(feature = "no-unsafe")))]
+crate::auto_traits::assert_like_boxed_closures!(safe_twin::Callback<u8>);
 
 #[cfg(test)]
 mod tests;
