@@ -30,6 +30,11 @@ assert_not_impl_any!(ActorOwn<u8>: Clone, Send, Sync, UnwindSafe, RefUnwindSafe)
 assert_not_impl_any!(ActorOwnAnon: Clone, Send, Sync, UnwindSafe, RefUnwindSafe);
 assert_not_impl_any!(ActorOwnSlab<u8>: Clone, Send, Sync, UnwindSafe, RefUnwindSafe);
 assert_not_impl_any!(StopCause: Clone, Send, Sync, UnwindSafe, RefUnwindSafe);
+// Additions of this workspace (no original): they hold runtime references.
+assert_not_impl_any!(IntervalKey: Clone, Send, Sync, UnwindSafe, RefUnwindSafe);
+assert_not_impl_any!(Monitor: Clone, Send, Sync);
+assert_impl_all!(IntervalKey: Unpin);
+assert_impl_all!(Monitor: Unpin, UnwindSafe, RefUnwindSafe); // a Deferrer and two numbers
 
 // Handles: `Clone` (never `Copy`), not thread-safe, not unwind-safe.
 assert_not_impl_any!(Actor<u8>: Copy, Send, Sync, UnwindSafe, RefUnwindSafe);
