@@ -33,6 +33,9 @@ pub(crate) struct Shared {
     pub(crate) current_task: RefCell<Option<crate::task::Task>>,
     /// Blocks of dropped actors kept for new ones (emptied when the `Stakker` is dropped).
     pub(crate) actor_pool: crate::actor::BlockPool,
+    /// Whether `interceptor` is set: the one flag the queueing paths read (see `explore`).
+    pub(crate) intercepting: Cell<bool>,
+    pub(crate) interceptor: RefCell<Option<crate::explore::Interceptor>>,
 }
 
 impl Shared {
@@ -51,6 +54,8 @@ impl Shared {
             panicked: RefCell::new(alloc::vec::Vec::new()),
             current_task: RefCell::new(None),
             actor_pool: crate::actor::BlockPool::new(),
+            intercepting: Cell::new(false),
+            interceptor: RefCell::new(None),
         }
     }
 

@@ -125,6 +125,7 @@ mod actor;
 mod cx;
 mod deferrer;
 mod error;
+pub mod explore;
 mod fwd;
 pub mod host;
 pub mod log;

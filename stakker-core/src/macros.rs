@@ -167,7 +167,11 @@ macro_rules! __stakker_generic_call {
     ($op:ident $pre:tt; [$q:expr $(,)?], |$s:ident : $sty:ty| $body:expr $(,)?) => {
         $crate::__stakker_queue!($op $pre core _ ($q); move |$s: $sty| $body)
     };
-    // Inline code run like a Ready call: `[cx], |this, cx| ..`.
+    // Inline code run like a Ready call: `[cx], |this, cx| ..`. `call!` queues it as an
+    // actor call (the path `explore` intercepts), the other ops through their own queue.
+    (call (); [$cx:expr $(,)?], |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {
+        $crate::__stakker_actor_of!($cx).defer_apply_owned(move |$this, $c| $body)
+    };
     ($op:ident $pre:tt; [$cx:expr $(,)?],
      |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
         let __stakker_actor = $crate::__stakker_actor_of!($cx);
