@@ -303,7 +303,7 @@ fn plain_mode_runs_the_same_system_without_a_trace() {
 
 #[test]
 fn stop_cause_is_a_stopcause_for_the_notify_probe() {
-    let mut sim = Sim::new();
+    let sim = Sim::new();
     let (notify, stopped) = sim.stop_probe();
     notify.ret(StopCause::Stopped);
     assert_eq!(stopped.cause().as_deref(), Some("Actor stopped"));
