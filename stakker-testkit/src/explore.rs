@@ -182,12 +182,15 @@ impl Explore {
     /// `runs` runs of PCT for bugs of depth `depth`; run `i` uses seed `seed + i`
     /// ([`Sim::pct`]). The number of steps is taken from a first FIFO run.
     ///
-    /// The bound: a bug that shows whenever `depth` particular deliveries happen in a
-    /// particular order (`depth - 1` ordering constraints between senders), in a system with
-    /// `n` senders and `k` deliveries, is found by each run with probability at least
-    /// `1 / (n · k^(depth - 1))`: the initial priorities put the right sender first with
-    /// probability at least `1/n`, and each of the `depth - 1` change points lands on the
-    /// right step with probability at least `1/k`.
+    /// PCT treats each sender→receiver stream (and each timer callback) as one of its
+    /// "threads": it gives each a random priority, always delivers from the highest-priority
+    /// stream that has a message, and lowers the running stream's priority at `depth - 1`
+    /// random steps. The bound: a bug that shows whenever `depth` particular deliveries happen
+    /// in a particular order (`depth - 1` ordering constraints), in a system with `n` streams
+    /// (senders, counted per receiver) and `k` deliveries, is found by each run with
+    /// probability at least `1 / (n · k^(depth - 1))`: the initial priorities put the right
+    /// stream first with probability at least `1/n`, and each of the `depth - 1` change points
+    /// lands on the right step with probability at least `1/k`.
     pub fn pct(seed: u64, runs: usize, depth: u32) -> Explore {
         Explore {
             strategy: Strategy::Pct { seed, depth },

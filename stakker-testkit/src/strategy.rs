@@ -21,18 +21,6 @@ impl LaneKey {
             _ => false,
         }
     }
-
-    /// The sender, for PCT priorities (each timer callback is its own sender).
-    fn sender(self) -> (u8, u64) {
-        match self {
-            LaneKey::Pair { sender, .. } => match sender {
-                Who::External => (0, 0),
-                Who::Timer => (1, 0),
-                Who::Actor(n) => (2, u64::from(n)),
-            },
-            LaneKey::Timer(seq) => (3, seq),
-        }
-    }
 }
 
 /// One legal next delivery: the head of a lane. Options are offered sorted by the global
@@ -86,15 +74,16 @@ impl Chooser for Random {
     }
 }
 
-/// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010) over senders: every
-/// sender gets a random priority when first seen (all at least `depth`); the legal option
-/// whose sender has the highest priority is delivered; at `depth - 1` random steps among the
-/// first `steps`, the sender just chosen drops to priority `depth - 1 - i`, below every
-/// initial one.
+/// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010) over lanes (the
+/// streams that play the part of PCT's threads: one per sender→receiver pair, one per timer
+/// callback): every lane gets a random priority when first seen (all at least `depth`); the
+/// legal option whose lane has the highest priority is delivered; at `depth - 1` random steps
+/// among the first `steps`, the lane just chosen drops to priority `depth - 1 - i`, below
+/// every initial one.
 pub(crate) struct Pct {
     rng: Rng,
     depth: u64,
-    priorities: BTreeMap<(u8, u64), u64>,
+    priorities: BTreeMap<LaneKey, u64>,
     change_points: BTreeMap<usize, u64>,
 }
 
@@ -128,14 +117,14 @@ impl Chooser for Pct {
             let rng = &mut self.rng;
             let p = *self
                 .priorities
-                .entry(o.lane.sender())
+                .entry(o.lane)
                 .or_insert_with(|| depth + (rng.next_u64() >> 1));
             if i == 0 || p > best.1 {
                 best = (i, p);
             }
         }
         if let Some(&low) = self.change_points.get(&step) {
-            self.priorities.insert(options[best.0].lane.sender(), low);
+            self.priorities.insert(options[best.0].lane, low);
         }
         best.0
     }
