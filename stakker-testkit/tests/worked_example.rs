@@ -2,7 +2,6 @@
 //! exploration, shrunk to the deliveries involved, replayed from the printed seed and
 //! schedule; the fixed version passes every explored order.
 
-#[allow(dead_code)] // `Client::seen` etc. are for the bench too
 #[path = "worked_example/system.rs"]
 mod system;
 

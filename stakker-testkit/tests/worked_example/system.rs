@@ -6,37 +6,37 @@ use stakker_core::{actor, call, ret, ret_nop, ret_some_to, Actor, ActorOwn, Ret,
 use stakker_testkit::Sim;
 
 /// Answers lookups with the version of the table it holds.
-pub struct Cache {
+struct Cache {
     version: u32,
 }
 
 impl Cache {
-    pub fn init(_: CX![]) -> Option<Self> {
+    fn init(_: CX![]) -> Option<Self> {
         Some(Cache { version: 1 })
     }
-    pub fn set_table(&mut self, _: CX![], version: u32, done: Ret<()>) {
+    fn set_table(&mut self, _: CX![], version: u32, done: Ret<()>) {
         self.version = version;
         ret!([done], ());
     }
-    pub fn lookup(&mut self, _: CX![], reply: Ret<u32>) {
+    fn lookup(&mut self, _: CX![], reply: Ret<u32>) {
         ret!([reply], self.version);
     }
 }
 
 /// Looks up once started and keeps the versions it was answered with.
-pub struct Client {
+struct Client {
     cache: Actor<Cache>,
-    pub seen: Vec<u32>,
+    seen: Vec<u32>,
 }
 
 impl Client {
-    pub fn init(_: CX![], cache: Actor<Cache>) -> Option<Self> {
+    fn init(_: CX![], cache: Actor<Cache>) -> Option<Self> {
         Some(Client {
             cache,
             seen: Vec::new(),
         })
     }
-    pub fn start(&mut self, cx: CX![]) {
+    fn start(&mut self, cx: CX![]) {
         call!([self.cache], lookup(ret_some_to!([cx], got() as (u32))));
     }
     fn got(&mut self, _: CX![], version: u32) {
@@ -46,14 +46,14 @@ impl Client {
 
 /// Rolls out version 2, then starts the client. The buggy version starts the client at once;
 /// the fixed one waits until the cache confirms.
-pub struct Admin {
+struct Admin {
     cache: Actor<Cache>,
     client: Actor<Client>,
     wait_for_ack: bool,
 }
 
 impl Admin {
-    pub fn init(
+    fn init(
         _: CX![],
         cache: Actor<Cache>,
         client: Actor<Client>,
@@ -65,7 +65,7 @@ impl Admin {
             wait_for_ack,
         })
     }
-    pub fn roll_out(&mut self, cx: CX![]) {
+    fn roll_out(&mut self, cx: CX![]) {
         if self.wait_for_ack {
             call!(
                 [self.cache],
@@ -82,7 +82,7 @@ impl Admin {
 }
 
 /// Builds the system in `sim`, rolls out and checks that the client saw version 2.
-pub fn roll_out_test(sim: &mut Sim, wait_for_ack: bool) -> Result<(), String> {
+pub(crate) fn roll_out_test(sim: &mut Sim, wait_for_ack: bool) -> Result<(), String> {
     let cache: ActorOwn<Cache> = actor!(sim, Cache::init(), ret_nop!());
     let client = actor!(sim, Client::init(cache.clone()), ret_nop!());
     let admin = actor!(
