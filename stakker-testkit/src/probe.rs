@@ -129,8 +129,9 @@ impl StopProbe {
         (ret, StopProbe(p))
     }
 
-    /// The stop cause as text (`"Actor stopped"`, `"Actor failed: ..."`), once the actor
-    /// has terminated; `Some("")`... never: a runtime dropped first records nothing.
+    /// The stop cause as text (`"Actor stopped"`, `"Actor failed: ..."`) once the actor has
+    /// terminated; `None` while it runs (or if the runtime was dropped first, which delivers
+    /// no cause).
     pub fn cause(&self) -> Option<String> {
         self.0.log.borrow().first().and_then(|(_, c)| c.clone())
     }

@@ -82,7 +82,8 @@ impl fmt::Display for Fault {
 /// moves a schedule toward FIFO, which is how proptest shrinks it.
 ///
 /// Printed as `fifo` or the choices joined by `.`, then `;` and each fault:
-/// `2.0.1;kill#3@4;lose@7`. [`FromStr`] parses that back.
+/// `2.0.1;kill#3@4;lose@7`. [`FromStr`] parses that back, and also accepts faults alone
+/// (`kill#3@4`, meaning FIFO choices).
 ///
 /// ```
 /// use stakker_testkit::{Fault, Schedule};
@@ -91,6 +92,10 @@ impl fmt::Display for Fault {
 /// assert_eq!(s.faults, [Fault::Kill { step: 3, actor: 2 }]);
 /// assert_eq!(s.to_string(), "0.1;kill#2@3");
 /// assert_eq!(Schedule::fifo().to_string(), "fifo");
+/// let f: Schedule = "lose@2".parse().unwrap();
+/// assert_eq!((f.choices.len(), f.faults.len()), (0, 1));
+/// assert!("1.x".parse::<Schedule>().is_err());
+/// assert!("1;bogus@2".parse::<Schedule>().is_err());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schedule {
@@ -199,8 +204,12 @@ fn parse_fault(s: &str) -> Result<Fault, ParseScheduleError> {
 impl FromStr for Schedule {
     type Err = ParseScheduleError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut parts = s.trim().split(';');
-        let head = parts.next().unwrap_or("");
+        let mut parts = s.trim().split(';').peekable();
+        let head = match parts.peek() {
+            // Faults only (`kill#2@3`): the choices are FIFO.
+            Some(p) if !p.starts_with(|c: char| c.is_ascii_digit()) && *p != "fifo" => "",
+            _ => parts.next().unwrap_or(""),
+        };
         let choices = if head == "fifo" || head.is_empty() {
             Vec::new()
         } else {
