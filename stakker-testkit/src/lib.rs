@@ -66,6 +66,8 @@
 //! deliveries in the same order with the same faults, in any process. Seeds replay too
 //! ([`Sim::random`], [`Sim::pct`]).
 
+#![forbid(unsafe_code)]
+
 mod explore;
 mod hub;
 pub mod model;

@@ -236,8 +236,8 @@ impl AnyActor {
     }
 
     /// Runs a Ready call on the actor that panics with `msg`, as if one of its handlers had
-    /// panicked (the actor fails; with containment on, `Stakker::run` carries on). Does
-    /// nothing unless the actor is Ready.
+    /// panicked (the actor fails; with containment on, `Stakker::run` carries on). Like any
+    /// Ready call, it is parked if the actor is still in Prep and dropped if it is a zombie.
     pub fn panic_in(&self, s: &mut Stakker, msg: impl Into<String>) {
         self.0.panic_in(s, msg.into());
     }
