@@ -1,7 +1,6 @@
 use super::*;
 use crate::time::{Duration, Instant};
 use crate::{actor, after, call, ret_nop, CX};
-use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -92,6 +91,7 @@ fn held_calls_and_timers_run_in_the_order_delivered() {
 #[cfg(feature = "std")]
 #[test]
 fn terminate_and_panic_in_reach_the_actor() {
+    use alloc::string::ToString;
     let mut s = Stakker::new(t0());
     s.set_catch_panics(true);
     let log = Rc::new(RefCell::new(Vec::new()));
