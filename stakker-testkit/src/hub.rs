@@ -3,7 +3,7 @@
 
 use crate::schedule::Fault;
 use crate::strategy::{Chooser, LaneKey, Offer};
-use crate::trace::{short_name, Delivery, Who};
+use crate::trace::{call_site, short_name, Delivery, Who};
 use stakker_core::explore::{AnyActor, Held};
 use stakker_core::time::Instant;
 use stakker_core::{Deferrer, Stakker, StopCause};
@@ -20,6 +20,7 @@ pub(crate) struct Pending {
     receiver: Who,
     name: &'static str,
     sender: Who,
+    site: &'static str,
     pair_seq: u64,
     actor: Option<AnyActor>,
     item: Item,
@@ -136,6 +137,7 @@ impl Hub {
             receiver,
             name,
             sender,
+            site: call_site(held.site()),
             pair_seq,
             actor,
             item: held.into_item(),
@@ -224,6 +226,7 @@ impl Hub {
             receiver: p.receiver,
             name: p.name,
             sender: p.sender,
+            site: p.site,
             pair_seq: p.pair_seq,
             fault,
         });

@@ -39,6 +39,10 @@ pub struct Delivery {
     pub name: &'static str,
     /// The actor whose call queued it, or `External` / `Timer`.
     pub sender: Who,
+    /// Where the call was written (`Type::method`): the function containing the `call!`, or
+    /// the one that made the `Fwd`/`Ret` it came through; `""` for timer callbacks. Taken
+    /// from the closure's type name, so for display only.
+    pub site: &'static str,
     /// Position of this message among those from `sender` to `receiver`, from 0. Per-pair
     /// FIFO means these increase by one for each pair.
     pub pair_seq: u64,
@@ -93,8 +97,8 @@ impl Trace {
 }
 
 impl fmt::Display for Trace {
-    /// One line per delivery: `step  time  receiver <- sender  [fault]`, times in seconds
-    /// since the virtual epoch.
+    /// One line per delivery: `step  time  receiver <- sender (msg n) from site  [fault]`,
+    /// times in seconds since the virtual epoch.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for d in &self.deliveries {
             let t = d.time.as_nanos();
@@ -109,6 +113,9 @@ impl fmt::Display for Trace {
                 d.sender,
                 d.pair_seq
             )?;
+            if !d.site.is_empty() {
+                write!(f, " from {}", d.site)?;
+            }
             if let Some(fault) = d.fault {
                 write!(f, "  [{fault}]")?;
             }
@@ -123,4 +130,43 @@ pub(crate) fn short_name(full: &'static str) -> &'static str {
     let end = full.find('<').unwrap_or(full.len());
     let start = full[..end].rfind("::").map_or(0, |i| i + 2);
     &full[start..]
+}
+
+/// The call site named in a queued closure's type name (see `Held::site`): the first closure
+/// path outside `stakker_core`, cut to its last two segments (`Admin::roll_out`).
+pub(crate) fn call_site(full: &'static str) -> &'static str {
+    let is_sep = |c: char| matches!(c, '<' | '>' | ',' | ' ' | '&' | '(' | ')' | ';' | '[' | ']');
+    for token in full.split(is_sep) {
+        let mut path = token;
+        while let Some(p) = path.strip_suffix("::{{closure}}") {
+            path = p;
+        }
+        if path.len() == token.len() || path.starts_with("stakker_core::") {
+            continue;
+        }
+        let path = path.trim_start_matches("::");
+        let cut = path.rmatch_indices("::").nth(1).map_or(0, |(i, _)| i + 2);
+        return &path[cut..];
+    }
+    ""
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_sites_are_cut_from_closure_type_names() {
+        assert_eq!(
+            call_site(
+                "stakker_core::actor::Actor<app::Cache>::defer_apply_owned<\
+                 app::sys::Admin::roll_out::{{closure}}>::{{closure}}"
+            ),
+            "Admin::roll_out"
+        );
+        assert_eq!(call_site("a::f::{{closure}}::{{closure}}"), "a::f");
+        assert_eq!(call_site("stakker_core::x::{{closure}}"), "");
+        assert_eq!(call_site(""), "");
+        assert_eq!(short_name("a::b::Counter<a::T>"), "Counter<a::T>");
+    }
 }

@@ -284,7 +284,11 @@ fn the_trace_names_receivers_and_senders() {
         ]
     );
     let text = t.to_string();
-    assert!(text.contains("Rec#1 <- #2"), "{text}");
+    assert!(
+        text.contains("Rec#1 <- #2 (msg 0) from Fwder::pass"),
+        "{text}"
+    );
+    assert_eq!(t.deliveries[3].site, "Fwder::pass");
     assert!(text.contains("Fwder#2 <- external"), "{text}");
     assert!(text.ends_with(&format!("trace hash {:016x}", t.hash())));
 }

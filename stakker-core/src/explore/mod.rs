@@ -88,9 +88,9 @@ pub(crate) fn intercepting(shared: &Shared) -> bool {
 /// when [`intercepting`] said so.
 #[cold]
 #[inline(never)]
-pub(crate) fn hold_call<A: 'static>(
+pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
     actor: Actor<A>,
-    call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
+    call: C,
 ) {
     let runtime = actor.access_deferrer().clone();
     let receiver = AnyActor::new(&actor);
@@ -98,6 +98,7 @@ pub(crate) fn hold_call<A: 'static>(
         &runtime,
         Held {
             receiver: Some(receiver),
+            site: core::any::type_name::<C>(),
             item: Box::new(move |s| call(&actor, s)),
         },
     );
@@ -120,6 +121,7 @@ fn hold_timer(shared: &Shared, item: Box<dyn FnOnce(&mut Stakker)>) {
     if let Some(interceptor) = interceptor {
         interceptor(Held {
             receiver: None,
+            site: "",
             item,
         });
     }
@@ -140,6 +142,7 @@ fn hold(runtime: &Deferrer, held: Held) {
 /// An intercepted item: an actor call (with its receiver) or a due timer callback.
 pub struct Held {
     receiver: Option<AnyActor>,
+    site: &'static str,
     item: Box<dyn FnOnce(&mut Stakker)>,
 }
 
@@ -147,6 +150,15 @@ impl Held {
     /// The actor the call is for; `None` for a timer callback.
     pub fn receiver(&self) -> Option<&AnyActor> {
         self.receiver.as_ref()
+    }
+
+    /// Where an actor call was made: the type name of the queued closure, which names the
+    /// function that wrote the `call!` (or made the `Fwd`/`Ret`) among its type parameters,
+    /// for example `stakker_core::actor::Actor<app::Cache>::defer_apply_owned<app::Admin::roll_out::{{closure}}>::{{closure}}`.
+    /// Its exact form is the compiler's and may change; use it for display only. Empty for
+    /// timer callbacks.
+    pub fn site(&self) -> &'static str {
+        self.site
     }
 
     /// Appends the item to the main queue of `s` (bypassing the interceptor); the next `run`

@@ -65,6 +65,10 @@ fn held_calls_and_timers_run_in_the_order_delivered() {
     // Deliver init, then the two calls in reverse order.
     let mut calls: Vec<Held> = held.borrow_mut().drain(..).collect();
     assert!(calls.iter().all(|c| c.receiver().is_some()));
+    // The call site is named in the queued closure's type.
+    assert!(calls[1]
+        .site()
+        .contains("held_calls_and_timers_run_in_the_order_delivered"));
     let second = calls.pop().unwrap();
     let first = calls.pop().unwrap();
     calls.pop().unwrap().deliver(&mut s);
