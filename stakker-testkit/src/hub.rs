@@ -11,9 +11,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::rc::Rc;
 
-/// A queued item, type-erased.
-pub(crate) type Item = Box<dyn FnOnce(&mut Stakker)>;
-
 /// A queued item with what the trace needs to know about it.
 pub(crate) struct Pending {
     seq: u64,
@@ -22,8 +19,7 @@ pub(crate) struct Pending {
     sender: Who,
     site: &'static str,
     pair_seq: u64,
-    actor: Option<AnyActor>,
-    item: Item,
+    held: Held,
 }
 
 /// Whether calls go straight back to the main queue or wait in lanes for a chooser.
@@ -83,12 +79,14 @@ impl Hub {
         }
     }
 
-    /// The number of `actor`, assigning the next one on first sight.
-    pub(crate) fn id_of(&mut self, actor: &AnyActor) -> u32 {
+    /// The number of the actor `held` is for (at `addr`), assigning the next one on first
+    /// sight.
+    fn id_of(&mut self, addr: usize, held: &Held) -> u32 {
         let next = self.actors.len() as u32 + 1;
-        let id = *self.ids.entry(actor.addr()).or_insert(next);
+        let id = *self.ids.entry(addr).or_insert(next);
         if id == next {
-            self.actors.push(actor.clone());
+            self.actors
+                .push(held.receiver().expect("an actor call has a receiver"));
         }
         id
     }
@@ -116,18 +114,13 @@ impl Hub {
     fn accept(&mut self, held: Held) -> Option<Pending> {
         let seq = self.seq;
         self.seq += 1;
-        let (receiver, name, sender, actor) = match held.receiver() {
-            Some(actor) => {
-                let actor = actor.clone();
-                let id = self.id_of(&actor);
-                (
-                    Who::Actor(id),
-                    short_name(actor.type_name()),
-                    self.current,
-                    Some(actor),
-                )
+        let (receiver, name, sender) = match held.receiver_addr() {
+            Some(addr) => {
+                let id = self.id_of(addr, &held);
+                let name = short_name(held.receiver_type_name().unwrap_or_default());
+                (Who::Actor(id), name, self.current)
             }
-            None => (Who::Timer, "timer", Who::Timer, None),
+            None => (Who::Timer, "timer", Who::Timer),
         };
         let count = self.pair_counts.entry((sender, receiver)).or_insert(0);
         let pair_seq = *count;
@@ -139,8 +132,7 @@ impl Hub {
             sender,
             site: call_site(held.site()),
             pair_seq,
-            actor,
-            item: held.into_item(),
+            held,
         };
         if !self.is_exploring() {
             return Some(pending);
@@ -165,7 +157,7 @@ impl Hub {
     }
 
     /// Exploring: lets the chooser pick the next delivery and returns it, ready to queue.
-    pub(crate) fn next_delivery(hub: &Rc<RefCell<Hub>>) -> Option<Item> {
+    pub(crate) fn next_delivery(hub: &Rc<RefCell<Hub>>) -> Option<impl FnOnce(&mut Stakker)> {
         let pending = {
             let mut h = hub.borrow_mut();
             let options = h.options();
@@ -203,7 +195,7 @@ impl Hub {
                     action = Action::Lose;
                     fault = Some("lost");
                 }
-                Fault::Panic { step: s } if s == step && p.actor.is_some() => {
+                Fault::Panic { step: s } if s == step && p.receiver != Who::Timer => {
                     action = Action::Panic;
                     fault = Some("handler panicked");
                 }
@@ -257,24 +249,25 @@ impl Drop for Restore {
 }
 
 /// The item as queued: records the delivery, applies faults, runs it as its receiver.
-fn wrap(hub: Rc<RefCell<Hub>>, p: Pending) -> Item {
-    Box::new(move |s: &mut Stakker| {
+fn wrap(hub: Rc<RefCell<Hub>>, p: Pending) -> impl FnOnce(&mut Stakker) {
+    move |s: &mut Stakker| {
         let (action, prev, kills) = hub.borrow_mut().begin(&p);
         let _restore = Restore(hub, prev);
         for (actor, cause) in kills {
             actor.terminate(s, cause);
         }
         match action {
-            Action::Run => (p.item)(s),
-            Action::Lose => drop(p.item),
+            Action::Run => p.held.run(s),
+            Action::Lose => drop(p.held),
             Action::Panic => {
-                drop(p.item);
-                if let Some(actor) = p.actor {
+                let actor = p.held.receiver();
+                drop(p.held);
+                if let Some(actor) = actor {
                     actor.panic_in(s, "testkit: injected panic");
                 }
             }
         }
-    })
+    }
 }
 
 /// Runs `f` as an external event: anything it queues is sent by `Who::External`.

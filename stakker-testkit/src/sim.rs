@@ -27,7 +27,7 @@ enum Target {
 }
 
 /// A delayed external event.
-type Event = hub::Item;
+type Event = Box<dyn FnOnce(&mut Stakker)>;
 
 /// The `Sim`'s side of the adapter contract: a virtual clock that jumps instead of sleeping,
 /// and a "poll" that hands over the next held delivery or due external event.

@@ -15,9 +15,10 @@
 //!
 //! Everything else (`Core::defer`, `Deferrer::defer`, queued terminations, the lazy and idle
 //! queues) is untouched. The interceptor decides what to do with each item: put it on the main
-//! queue at once with [`Held::deliver`] (so the order is exactly the normal one; a tracing
-//! harness does this), or keep it and deliver it later in an order of its choosing. Dropping a
-//! `Held` drops its item unrun, like a runtime that is gone (a `Ret` it carried reports `None`).
+//! queue at once with [`Held::deliver`] (so the order is exactly the normal one), or keep it
+//! and deliver it later in an order of its choosing; a harness that records deliveries queues
+//! its own item with `Core::defer` and calls [`Held::run`] from it. Dropping a `Held` drops its
+//! item unrun, like a runtime that is gone (a `Ret` it carried reports `None`).
 //!
 //! # Cost
 //!
@@ -48,7 +49,7 @@
 //! assert_eq!(counter.query(&mut s, |c, _| c.0), None); // nothing delivered: still in Prep
 //! let calls: Vec<Held> = held.borrow_mut().drain(..).collect();
 //! assert_eq!(calls.len(), 3); // init, add(2), add(3)
-//! assert!(calls[0].receiver().unwrap().type_name().ends_with("Counter"));
+//! assert!(calls[0].receiver_type_name().unwrap().ends_with("Counter"));
 //! for call in calls {
 //!     call.deliver(&mut s);
 //! }
@@ -93,22 +94,20 @@ pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static
     call: C,
 ) {
     let runtime = actor.access_deferrer().clone();
-    let receiver = AnyActor::new(&actor);
     hold(
         &runtime,
         Held {
-            receiver: Some(receiver),
             site: core::any::type_name::<C>(),
-            item: Box::new(move |s| call(&actor, s)),
+            item: Box::new(CallItem { actor, call }),
         },
     );
 }
 
 /// Appends a due timer callback to the main queue, or hands it to the interceptor.
 #[inline(always)]
-pub(crate) fn push_timer(shared: &Shared, f: impl FnOnce(&mut Stakker) + 'static) {
+pub(crate) fn push_timer<F: FnOnce(&mut Stakker) + 'static>(shared: &Shared, f: F) {
     if intercepting(shared) {
-        hold_timer(shared, Box::new(f));
+        hold_timer(shared, Box::new(TimerItem(f)));
     } else {
         shared.main.push(f);
     }
@@ -116,14 +115,10 @@ pub(crate) fn push_timer(shared: &Shared, f: impl FnOnce(&mut Stakker) + 'static
 
 #[cold]
 #[inline(never)]
-fn hold_timer(shared: &Shared, item: Box<dyn FnOnce(&mut Stakker)>) {
+fn hold_timer(shared: &Shared, item: Box<dyn HeldItem>) {
     let interceptor = shared.interceptor.borrow().clone();
     if let Some(interceptor) = interceptor {
-        interceptor(Held {
-            receiver: None,
-            site: "",
-            item,
-        });
+        interceptor(Held { site: "", item });
     }
 }
 
@@ -135,21 +130,63 @@ fn hold(runtime: &Deferrer, held: Held) {
     let interceptor = runtime.0.interceptor.borrow().clone();
     match interceptor {
         Some(interceptor) => interceptor(held),
-        None => held.item_to_main(runtime),
+        None => runtime.defer(move |s| held.run(s)),
     }
 }
 
-/// An intercepted item: an actor call (with its receiver) or a due timer callback.
+/// A held item, type-erased: what it is for, and running it.
+trait HeldItem {
+    /// The receiving actor, for actor calls.
+    fn actor(&self) -> Option<&dyn ErasedActor>;
+    fn run(self: Box<Self>, s: &mut Stakker);
+}
+
+struct CallItem<A: 'static, C> {
+    actor: Actor<A>,
+    call: C,
+}
+
+impl<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker)> HeldItem for CallItem<A, C> {
+    fn actor(&self) -> Option<&dyn ErasedActor> {
+        Some(&self.actor)
+    }
+    fn run(self: Box<Self>, s: &mut Stakker) {
+        (self.call)(&self.actor, s);
+    }
+}
+
+struct TimerItem<F>(F);
+
+impl<F: FnOnce(&mut Stakker)> HeldItem for TimerItem<F> {
+    fn actor(&self) -> Option<&dyn ErasedActor> {
+        None
+    }
+    fn run(self: Box<Self>, s: &mut Stakker) {
+        (self.0)(s);
+    }
+}
+
+/// An intercepted item: an actor call (with its receiver) or a due timer callback. One
+/// allocation.
 pub struct Held {
-    receiver: Option<AnyActor>,
     site: &'static str,
-    item: Box<dyn FnOnce(&mut Stakker)>,
+    item: Box<dyn HeldItem>,
 }
 
 impl Held {
-    /// The actor the call is for; `None` for a timer callback.
-    pub fn receiver(&self) -> Option<&AnyActor> {
-        self.receiver.as_ref()
+    /// The actor the call is for (a new handle); `None` for a timer callback.
+    pub fn receiver(&self) -> Option<AnyActor> {
+        self.item.actor().map(|a| a.any())
+    }
+
+    /// The receiver's identity, as [`AnyActor::addr`], without making a handle.
+    pub fn receiver_addr(&self) -> Option<usize> {
+        self.item.actor().map(|a| a.addr())
+    }
+
+    /// The receiver's state type name, as [`AnyActor::type_name`].
+    pub fn receiver_type_name(&self) -> Option<&'static str> {
+        self.item.actor().map(|a| a.type_name())
     }
 
     /// Where an actor call was made: the type name of the queued closure, which names the
@@ -164,22 +201,20 @@ impl Held {
     /// Appends the item to the main queue of `s` (bypassing the interceptor); the next `run`
     /// runs it.
     pub fn deliver(self, s: &mut Stakker) {
-        self.item_to_main(&s.core.deferrer);
+        s.defer(move |s| self.run(s));
     }
 
-    /// The item itself, to be wrapped (for example to record when it runs) and queued with
-    /// `Core::defer`.
-    pub fn into_item(self) -> Box<dyn FnOnce(&mut Stakker)> {
-        self.item
-    }
-
-    fn item_to_main(self, runtime: &Deferrer) {
-        runtime.defer(self.item);
+    /// Runs the item now, as the main queue would. Meant for a harness's own queued item
+    /// (one that records the delivery first), which is already running inside
+    /// `Stakker::run`: panics then get the runtime's usual handling.
+    pub fn run(self, s: &mut Stakker) {
+        self.item.run(s);
     }
 }
 
 /// What a harness may do with an actor it knows only by a held call.
 trait ErasedActor {
+    fn any(&self) -> AnyActor;
     fn addr(&self) -> usize;
     fn type_name(&self) -> &'static str;
     fn is_zombie(&self) -> bool;
@@ -188,6 +223,9 @@ trait ErasedActor {
 }
 
 impl<A: 'static> ErasedActor for Actor<A> {
+    fn any(&self) -> AnyActor {
+        AnyActor::new(self)
+    }
     fn addr(&self) -> usize {
         // The runtime handle every actor keeps lives inside the actor's own block, so its
         // address identifies the actor (the unit test below pins this down).

@@ -65,6 +65,7 @@ fn held_calls_and_timers_run_in_the_order_delivered() {
     // Deliver init, then the two calls in reverse order.
     let mut calls: Vec<Held> = held.borrow_mut().drain(..).collect();
     assert!(calls.iter().all(|c| c.receiver().is_some()));
+    assert_eq!(calls[0].receiver_addr(), Some(AnyActor::new(&a).addr()));
     // The call site is named in the queued closure's type.
     assert!(calls[1]
         .site()
