@@ -9,6 +9,7 @@ use stakker_core::time::Instant;
 use stakker_core::{Deferrer, Stakker, StopCause};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 /// A queued item with what the trace needs to know about it.
@@ -22,6 +23,33 @@ pub(crate) struct Pending {
     held: Held,
 }
 
+/// A hash map with a multiplicative hasher: the keys here are small integers, hashed on
+/// every delivery, and need no protection against crafted collisions.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<MulHasher>>;
+
+#[derive(Default)]
+struct MulHasher(u64);
+
+impl Hasher for MulHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
 /// Whether calls go straight back to the main queue or wait in lanes for a chooser.
 pub(crate) enum Mode {
     PassThrough,
@@ -32,11 +60,15 @@ pub(crate) struct Hub {
     mode: Mode,
     deferrer: Deferrer,
     pub(crate) clock: Rc<Cell<Instant>>,
-    actors: Vec<AnyActor>,
-    ids: HashMap<usize, u32>,
+    /// Every actor seen, with its short type name, numbered from 1.
+    actors: Vec<(AnyActor, &'static str)>,
+    ids: FastMap<usize, u32>,
+    /// Call sites already cut down to `Type::method`, by the address and length of the full
+    /// name.
+    sites: FastMap<(usize, usize), &'static str>,
     current: Who,
     lanes: BTreeMap<LaneKey, VecDeque<Pending>>,
-    pair_counts: HashMap<(Who, Who), u64>,
+    pair_counts: FastMap<(Who, Who), u64>,
     seq: u64,
     step: usize,
     pub(crate) trace: Vec<Delivery>,
@@ -65,10 +97,11 @@ impl Hub {
             deferrer,
             clock,
             actors: Vec::new(),
-            ids: HashMap::new(),
+            ids: FastMap::default(),
+            sites: FastMap::default(),
             current: Who::External,
             lanes: BTreeMap::new(),
-            pair_counts: HashMap::new(),
+            pair_counts: FastMap::default(),
             seq: 0,
             step: 0,
             trace: Vec::new(),
@@ -85,15 +118,29 @@ impl Hub {
         let next = self.actors.len() as u32 + 1;
         let id = *self.ids.entry(addr).or_insert(next);
         if id == next {
-            self.actors
-                .push(held.receiver().expect("an actor call has a receiver"));
+            let actor = held.receiver().expect("an actor call has a receiver");
+            let name = short_name(actor.type_name());
+            self.actors.push((actor, name));
         }
         id
     }
 
+    /// `call_site(full)`, computed once per call site.
+    fn site(&mut self, full: &'static str) -> &'static str {
+        let key = (full.as_ptr() as usize, full.len());
+        if let Some(&site) = self.sites.get(&key) {
+            return site;
+        }
+        let site = call_site(full);
+        self.sites.insert(key, site);
+        site
+    }
+
     /// The actor numbered `id`, if one was seen.
     pub(crate) fn actor(&self, id: u32) -> Option<&AnyActor> {
-        self.actors.get((id as usize).wrapping_sub(1))
+        self.actors
+            .get((id as usize).wrapping_sub(1))
+            .map(|(a, _)| a)
     }
 
     pub(crate) fn is_exploring(&self) -> bool {
@@ -117,7 +164,7 @@ impl Hub {
         let (receiver, name, sender) = match held.receiver_addr() {
             Some(addr) => {
                 let id = self.id_of(addr, &held);
-                let name = short_name(held.receiver_type_name().unwrap_or_default());
+                let name = self.actors[id as usize - 1].1;
                 (Who::Actor(id), name, self.current)
             }
             None => (Who::Timer, "timer", Who::Timer),
@@ -130,7 +177,7 @@ impl Hub {
             receiver,
             name,
             sender,
-            site: call_site(held.site()),
+            site: self.site(held.site()),
             pair_seq,
             held,
         };
