@@ -138,7 +138,7 @@ fn lifecycle_stop_fail_kill_drop_and_panics_report_their_causes() {
     call!([actors[1]], crash());
     call!([actors[2]], boom());
     actors[3].kill_str(&mut sim, "enough");
-    actors.remove(4); // last owner dropped
+    drop(actors.remove(4)); // last owner dropped
     sim.run();
     probes[0].assert_stopped_with("Actor stopped");
     probes[1].assert_stopped_with("Actor failed: crashed");
