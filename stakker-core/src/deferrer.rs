@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub(crate) state_owner_gone: Cell<bool>,
     /// Set while `Stakker::run` (or another guarded entry point) is executing.
     pub(crate) in_run: Cell<bool>,
+    /// Whether `interceptor` is set: the one flag the queueing paths read (see `explore`).
+    pub(crate) intercepting: Cell<bool>,
+    pub(crate) interceptor: RefCell<Option<crate::explore::Interceptor>>,
     /// Set while the `Stakker` is being dropped: actors whose queued termination is dropped
     /// unrun are collected in `orphans` so their state can still be dropped.
     pub(crate) tearing_down: Cell<bool>,
@@ -47,6 +50,8 @@ impl Shared {
             state_owner_taken: Cell::new(false),
             state_owner_gone: Cell::new(false),
             in_run: Cell::new(false),
+            intercepting: Cell::new(false),
+            interceptor: RefCell::new(None),
             tearing_down: Cell::new(false),
             orphans: RefCell::new(alloc::vec::Vec::new()),
             #[cfg(feature = "std")]

@@ -165,6 +165,7 @@ mod auto_traits;
 mod cx;
 mod deferrer;
 mod error;
+pub mod explore;
 mod fwd;
 pub mod host;
 pub mod log;

@@ -315,6 +315,11 @@ macro_rules! __stakker_generic_call {
             "stakker: do not write `move` before this closure: it is always a `move` closure"
         )
     };
+    // `call!([cx], |this, cx| ..)` is queued as an actor call (the path `explore` intercepts);
+    // the other ops take the inline-code arms below.
+    (call (); [$cx:expr $(,)?], |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {
+        $crate::__stakker_actor_of!($cx).defer_apply_owned(move |$this, $c| $body)
+    };
     // Inline code not tied to an actor: `[core], |s| ..`.
     ($op:ident $pre:tt; [$q:expr $(,)?], |$s:pat_param| $body:expr $(,)?) => {
         $crate::__stakker_queue!($op $pre core _ ($q);

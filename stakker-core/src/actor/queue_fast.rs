@@ -27,6 +27,9 @@ pub(super) fn defer_owning<A: 'static>(
     actor: Actor<A>,
     call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
 ) {
+    if crate::explore::intercepting(&actor.rc.deferrer().0) {
+        return crate::explore::hold_call(actor, call);
+    }
     let shared: *const Shared = Rc::as_ptr(&actor.rc.deferrer().0);
     let item = move |s: &mut Stakker| call(&actor, s);
     // SAFETY: `shared` points at a live `Shared` for as long as this reference is used

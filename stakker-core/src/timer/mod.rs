@@ -76,8 +76,9 @@ impl TimerStore {
 
     /// Appends every callback due at or before `now` to the main queue, in due-time order.
     pub(crate) fn expire(&mut self, now: Instant, shared: &Shared) {
-        self.timers
-            .expire(now.as_nanos(), |cb| shared.main.push(move |s| cb.call(s)));
+        self.timers.expire(now.as_nanos(), |cb| {
+            crate::explore::push_timer(shared, move |s| cb.call(s))
+        });
     }
 
     pub(crate) fn next_expiry(&mut self) -> Option<Instant> {
