@@ -440,6 +440,7 @@ impl<A: 'static> Actor<A> {
             core,
             actor_owner,
             share2_owner,
+            ..
         } = s;
         (
             self.inner_rw(actor_owner, api),
