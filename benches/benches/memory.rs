@@ -90,9 +90,7 @@ struct Round {
 }
 
 fn measure(create: &mut dyn FnMut()) -> Round {
-    let counters = || {
-        [&LIVE, &LIVE_SMALL, &ALLOCS].map(|c| c.load(Relaxed) as f64 / N as f64)
-    };
+    let counters = || [&LIVE, &LIVE_SMALL, &ALLOCS].map(|c| c.load(Relaxed) as f64 / N as f64);
     let [live0, small0, allocs0] = counters();
     create();
     let [live1, small1, allocs1] = counters();
@@ -128,7 +126,10 @@ fn main() {
         "{:<16} {:>14} {:>14} {:>14}",
         "crate", "kept B/actor", "actors B/actor", "allocs/actor"
     );
-    let rows = [("stakker-core", round!(ours)), ("stakker-0.2.16", round!(orig))];
+    let rows = [
+        ("stakker-core", round!(ours)),
+        ("stakker-0.2.16", round!(orig)),
+    ];
     for (name, r) in &rows {
         println!(
             "{:<16} {:>14.1} {:>14.1} {:>14.2}",

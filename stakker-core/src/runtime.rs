@@ -586,7 +586,10 @@ mod trim_tests {
         burst(&mut s, &q, big);
         assert!(q.capacity_items() >= big);
         trim.after_drain(&q);
-        assert!(q.capacity_items() <= TRIM_KEEP_SLOTS, "a one-off burst is given back");
+        assert!(
+            q.capacity_items() <= TRIM_KEEP_SLOTS,
+            "a one-off burst is given back"
+        );
 
         // The same burst in every run: the buffer is regrown a few times (each time keeping
         // proved too short), then kept.
