@@ -227,21 +227,31 @@ struct FailOnUnwind<'a, A: 'static> {
 }
 
 impl<A: 'static> Drop for FailOnUnwind<'_, A> {
+    /// Inlined, and handing the cold path a handle by value: a reference to the caller's
+    /// handle reaching a call that is not inlined would make every actor call keep that handle
+    /// in memory for the rare panic (two stores per delivered call).
+    #[inline(always)]
     fn drop(&mut self) {
-        #[cfg(feature = "std")]
-        {
-            let (err, slot) = PanicError::pending();
-            self.actor.begin_panic_failure(err);
-            let victim = Victim {
-                actor: self.actor.clone(),
-                slot,
-            };
-            let shared = &self.actor.rc.deferrer().0;
-            shared.panicked.borrow_mut().push(Box::new(victim));
-        }
-        #[cfg(not(feature = "std"))]
-        self.actor.begin_panic_failure(PanicError::unknown());
+        fail_on_unwind(self.actor.clone());
     }
+}
+
+/// The work of `FailOnUnwind`: marks `actor` failed by a panic, for `Stakker::run` to finish.
+#[cold]
+#[inline(never)]
+fn fail_on_unwind<A: 'static>(actor: Actor<A>) {
+    #[cfg(feature = "std")]
+    {
+        let (err, slot) = PanicError::pending();
+        actor.begin_panic_failure(err);
+        let shared = actor.rc.deferrer().0.clone();
+        shared
+            .panicked
+            .borrow_mut()
+            .push(Box::new(Victim { actor, slot }));
+    }
+    #[cfg(not(feature = "std"))]
+    actor.begin_panic_failure(PanicError::unknown());
 }
 
 /// An actor whose call panicked during the current `run`: `run` gives it the panic message,
