@@ -131,11 +131,11 @@ fn fanout<M: Measurement>(c: &mut Criterion<M>) {
     let mut g = group(c, "fanout", FANOUT_N as u64);
     g.bench_function(OURS, |b| {
         let mut w = ours::Fanout::new(FANOUT_N);
-        b.iter(|| w.iter());
+        b.iter(|| w.iter(1));
     });
     g.bench_function(ORIG, |b| {
         let mut w = orig::Fanout::new(FANOUT_N);
-        b.iter(|| w.iter());
+        b.iter(|| w.iter(1));
     });
     macro_rules! peer {
         ($name:expr, $m:ident) => {{

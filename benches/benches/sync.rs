@@ -21,6 +21,10 @@
 //!   1024, `send_blocking`), each in a runtime driven by `ThreadLoop`; a plain thread on
 //!   `std::sync::mpsc` (`channel` and `sync_channel(1024)`); a current-thread tokio runtime on
 //!   `tokio::sync::mpsc` (`unbounded_channel` and `channel(1024)` with `blocking_send`).
+//! - `channel_send_1k/stakker-Channel`: the uncontended cost of `Channel::send` plus its
+//!   delivery, on one thread: 1,000 sends into a channel of a runtime on this same thread,
+//!   then `poll_wake` and `run` hand them to a `Fwd` that sums them. Nothing waits on another
+//!   thread, so this one honours `STAKKER_BENCH_CLOCK=cpu`.
 //!
 //! Run with `cargo bench -p stakker-benches --bench sync` (add `-- --quick` for a short run).
 //! Everything here spans two threads, so it always measures wall-clock time and ignores
@@ -28,6 +32,11 @@
 //! waiting that is being measured.
 
 use criterion::{BenchmarkGroup, Criterion, Throughput};
+
+// Only `channel_send` runs on one thread, so only it takes the clock choice (not `bench_main!`).
+#[allow(unused_macros, unused_imports)]
+#[path = "shared/clock.rs"]
+mod clock;
 use stakker_core::host::{run_blocking, Activity, EventLoop, ThreadLoop};
 use stakker_core::sync::{BoundedChannel, BoundedChannelGuard, Channel, ChannelGuard, Waker};
 use stakker_core::time::{Duration, Instant};
@@ -650,10 +659,48 @@ fn channels(c: &mut Criterion) {
     g.finish();
 }
 
+/// Sends per iteration of `channel_send_1k`.
+const SEND_N: u64 = 1_000;
+
+fn channel_send<M: criterion::measurement::Measurement>(c: &mut Criterion<M>) {
+    let mut g = c.benchmark_group("channel_send_1k");
+    g.throughput(Throughput::Elements(SEND_N));
+    g.warm_up_time(std::time::Duration::from_millis(500));
+    g.measurement_time(std::time::Duration::from_secs(2));
+    let mut s = Stakker::new(Instant::from_nanos(0));
+    s.set_poll_waker(|| {});
+    let sum = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let sm = sum.clone();
+    let (chan, _guard) = Channel::new(
+        &mut s,
+        stakker_core::Fwd::new(move |v: u64| sm.set(sm.get().wrapping_add(v))),
+    );
+    let round = |s: &mut Stakker| {
+        for v in 0..SEND_N {
+            chan.send(v);
+        }
+        s.poll_wake();
+        s.run(Instant::from_nanos(0), false);
+    };
+    round(&mut s);
+    assert_eq!(sum.get(), (0..SEND_N).sum::<u64>(), "channel_send check");
+    g.bench_function("stakker-Channel", |b| b.iter(|| round(&mut s)));
+    g.finish();
+}
+
 fn main() {
     println!("clock: wall time (cross-thread benchmarks; STAKKER_BENCH_CLOCK is ignored here)");
     let mut c = Criterion::default().configure_from_args();
     wake(&mut c);
     channels(&mut c);
+    if clock::cpu_clock_requested() {
+        clock::announce(true);
+        let mut cpu = Criterion::default()
+            .with_measurement(clock::ThreadCpuTime)
+            .configure_from_args();
+        channel_send(&mut cpu);
+    } else {
+        channel_send(&mut c);
+    }
     c.final_summary();
 }

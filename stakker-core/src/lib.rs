@@ -118,10 +118,12 @@
 //!
 //! # Memory kept for reuse
 //!
-//! A runtime keeps some memory after a burst so the next one costs fewer allocations: the
-//! main queue's buffer (trimmed back after a `run` only when it holds over 16 MiB), and the
-//! blocks of dropped actors, by 16-byte size class, up to 8 MiB, handed to new actors of the
-//! same class. Both are freed when the `Stakker` is dropped.
+//! A runtime keeps some memory so the next burst costs fewer allocations: the main queue's
+//! buffer, and the blocks of dropped actors, by 16-byte size class, up to 8 MiB, handed to new
+//! actors of the same class. Both are freed when the `Stakker` is dropped. A main queue that a
+//! burst grew beyond 512 KiB is trimmed to 256 KiB at the end of the `run` that drained it,
+//! unless bursts recur (it grew back soon after the last trim): then it is kept for a number
+//! of runs that doubles, up to 4,096, each time keeping it proved too short.
 //!
 //! # Panics
 //!

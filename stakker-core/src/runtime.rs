@@ -62,6 +62,8 @@ pub struct Stakker {
     pub(crate) core: Core,
     /// Owner of every `Share2` cell, lent to `Cx` during actor calls.
     pub(crate) share2_owner: QCellOwner,
+    /// When the drained main queue gives memory back.
+    main_trim: BurstTrim,
 }
 
 impl Deref for Stakker {
@@ -79,10 +81,68 @@ impl DerefMut for Stakker {
     }
 }
 
-/// After a `run`, a main queue holding more than twice this many 8-byte slots (16 MiB) while
-/// empty is trimmed back to it, so a burst does not pin memory for ever, while ordinary large
-/// workloads keep their buffer.
-const SHRINK_KEEP_SLOTS: usize = 1 << 20;
+/// What a drained main queue keeps for the next burst: 32,768 8-byte slots (256 KiB), room
+/// for about 10,000 queued calls.
+const TRIM_KEEP_SLOTS: usize = 1 << 15;
+/// Runs a regrown buffer is first kept for; doubled each time keeping proves too short.
+const TRIM_HOLD_MIN: u32 = 16;
+const TRIM_HOLD_MAX: u32 = 4096;
+
+/// When a drained main queue gives back the memory a burst made it grow by.
+///
+/// A one-off burst (say 100,000 actors created at start-up, each with a queued init call)
+/// leaves a buffer far larger than ordinary traffic needs: it is trimmed to
+/// `TRIM_KEEP_SLOTS` at the end of the `run` that drained it. A workload that bursts again
+/// and again would instead pay to regrow the buffer after every trim (fresh pages and
+/// copying: 40 % of a 1,000,000-call fanout). So when the buffer has grown back past the limit
+/// within `hold` runs of a trim, it is kept for the next `hold` runs, and `hold` doubles each
+/// time that proves too short (up to `TRIM_HOLD_MAX`); it falls back to `TRIM_HOLD_MIN` once
+/// a trim stays trimmed for `hold` runs. The steady state pays one comparison per `run`.
+struct BurstTrim {
+    /// Runs left before a large buffer may be trimmed again.
+    keep_for: u32,
+    /// Runs since the last trim (saturating; starts "long ago").
+    since_trim: u32,
+    /// How long the next regrowth is kept for.
+    hold: u32,
+}
+
+impl BurstTrim {
+    const fn new() -> Self {
+        Self {
+            keep_for: 0,
+            since_trim: u32::MAX,
+            hold: TRIM_HOLD_MIN,
+        }
+    }
+
+    /// Called at the end of every `run`, when `queue` has been drained.
+    #[inline]
+    fn after_drain(&mut self, queue: &FnQueue<Stakker>) {
+        self.since_trim = self.since_trim.saturating_add(1);
+        if queue.capacity_items() <= 2 * TRIM_KEEP_SLOTS {
+            if self.since_trim > self.hold {
+                self.hold = TRIM_HOLD_MIN;
+            }
+            return;
+        }
+        self.large(queue);
+    }
+
+    #[cold]
+    fn large(&mut self, queue: &FnQueue<Stakker>) {
+        if self.keep_for > 0 {
+            self.keep_for -= 1;
+        } else if self.since_trim <= self.hold {
+            // Grown back soon after the last trim: bursts recur, keep the buffer a while.
+            self.hold = (self.hold * 2).min(TRIM_HOLD_MAX);
+            self.keep_for = self.hold;
+        } else {
+            queue.shrink(TRIM_KEEP_SLOTS);
+            self.since_trim = 0;
+        }
+    }
+}
 
 /// Runs one detached lazy batch. However the batch ends (normally or by a panic unwinding
 /// through it), the rest of the batch goes back in front of anything queued meanwhile, so no
@@ -159,6 +219,7 @@ impl Stakker {
                 wake: Default::default(),
             },
             share2_owner,
+            main_trim: BurstTrim::new(),
         }
     }
 
@@ -225,7 +286,7 @@ impl Stakker {
             };
             self.drain(&lazy.batch, false);
         }
-        shared.main.shrink(SHRINK_KEEP_SLOTS);
+        self.main_trim.after_drain(&shared.main);
         !shared.idle.is_empty()
     }
 
@@ -519,4 +580,67 @@ impl Core {
 #[track_caller]
 pub(crate) fn wrong_runtime(api: &str) -> ! {
     panic!("{api}: the object belongs to a different runtime (Stakker) than the one passed in");
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::*;
+
+    /// Queues `n` one-slot items on `q` and runs them all.
+    fn burst(s: &mut Stakker, q: &FnQueue<Stakker>, n: usize) {
+        for _ in 0..n {
+            q.push(|_: &mut Stakker| ());
+        }
+        while q.call_next(s) {}
+    }
+
+    #[test]
+    fn one_burst_is_given_back_recurring_bursts_keep_the_buffer() {
+        let mut s = Stakker::new(Instant::from_secs(1));
+        let q = FnQueue::new();
+        let mut trim = BurstTrim::new();
+        let big = 4 * TRIM_KEEP_SLOTS;
+        burst(&mut s, &q, big);
+        assert!(q.capacity_items() >= big);
+        trim.after_drain(&q);
+        assert!(
+            q.capacity_items() <= TRIM_KEEP_SLOTS,
+            "a one-off burst is given back"
+        );
+
+        // The same burst in every run: the buffer is regrown a few times (each time keeping
+        // proved too short), then kept.
+        let mut regrowths = 0;
+        for _ in 0..300 {
+            let before = q.capacity_items();
+            burst(&mut s, &q, big);
+            regrowths += usize::from(q.capacity_items() > before);
+            trim.after_drain(&q);
+        }
+        assert!(q.capacity_items() >= big, "kept while bursts recur");
+        assert!(regrowths <= 5, "regrown {regrowths} times in 300 bursts");
+
+        // The bursts stop: the buffer goes back within the longest hold.
+        let mut quiet_runs = 0;
+        while q.capacity_items() > TRIM_KEEP_SLOTS {
+            burst(&mut s, &q, 10);
+            trim.after_drain(&q);
+            quiet_runs += 1;
+            assert!(quiet_runs <= TRIM_HOLD_MAX + 1, "never given back");
+        }
+    }
+
+    #[test]
+    fn ordinary_traffic_never_trims() {
+        let mut s = Stakker::new(Instant::from_secs(1));
+        let q = FnQueue::new();
+        let mut trim = BurstTrim::new();
+        burst(&mut s, &q, 2 * TRIM_KEEP_SLOTS);
+        let cap = q.capacity_items();
+        for _ in 0..100 {
+            burst(&mut s, &q, 1000);
+            trim.after_drain(&q);
+            assert_eq!(q.capacity_items(), cap);
+        }
+    }
 }

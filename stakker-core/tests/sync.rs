@@ -831,6 +831,29 @@ mod bounded {
         (tx, guard, got)
     }
 
+    /// A send wakes the runtime only when nothing was waiting. Messages added behind a
+    /// batch that delivery left in the queue arrive all the same, through the delivery that
+    /// batch arranged, and a send after everything was taken wakes again.
+    #[test]
+    fn sends_behind_waiting_messages_need_no_wake_of_their_own() {
+        let mut host = Host::new();
+        let (tx, guard, got) = collector(&mut host, 100);
+        guard.set_batch(1);
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        assert!(host.serve());
+        assert_eq!(*got.borrow(), [1], "one per batch");
+        tx.try_send(3).unwrap();
+        host.serve_until(|| got.borrow().len() == 3);
+        assert_eq!(*got.borrow(), [1, 2, 3]);
+        assert!(guard.is_empty());
+        assert!(!host.woken(), "no delivery is pending");
+        tx.try_send(4).unwrap();
+        assert!(host.woken(), "a send to an empty queue wakes");
+        host.serve();
+        assert_eq!(*got.borrow(), [1, 2, 3, 4]);
+    }
+
     #[test]
     fn full_returns_the_message() {
         let mut host = Host::new();

@@ -112,12 +112,27 @@ impl Fanout {
         Fanout { s, sinks }
     }
 
-    pub(crate) fn iter(&mut self) {
-        for (i, a) in self.sinks.iter().enumerate() {
-            let v = i as u64;
-            call!([a], hit(v));
+    /// Queues `rounds` calls to each actor (round by round, so consecutive calls go to
+    /// different actors), then drains them with one `run`.
+    pub(crate) fn iter(&mut self, rounds: u64) {
+        for r in 0..rounds {
+            for (i, a) in self.sinks.iter().enumerate() {
+                let v = r.wrapping_add(i as u64);
+                call!([a], hit(v));
+            }
         }
         drain(&mut self.s);
+    }
+
+    /// Sum over the actors' totals (keeps the state observable).
+    pub(crate) fn checksum(&mut self) -> u64 {
+        let mut sum = 0u64;
+        for a in &self.sinks {
+            if let Some(v) = a.query(&mut self.s, |this, _| this.total) {
+                sum = sum.wrapping_add(v);
+            }
+        }
+        sum
     }
 }
 

@@ -228,40 +228,40 @@ struct FailOnUnwind<'a, A: 'static> {
 }
 
 impl<A: 'static> Drop for FailOnUnwind<'_, A> {
+    /// Inlined, and handing the cold path a handle by value: a reference to the caller's
+    /// handle reaching a call that is not inlined would make every actor call keep that handle
+    /// in memory for the rare panic (two stores per delivered call).
+    #[inline(always)]
     fn drop(&mut self) {
-        self.actor.fail_unwinding();
+        fail_on_unwind(self.actor.clone());
     }
 }
 
-impl<A: 'static> Actor<A> {
-    /// An actor call is unwinding: fail the actor, and if `run` is executing (and so will
-    /// catch the panic), list the actor as its victim so that `run` can give it the message.
-    #[cold]
-    #[inline(never)]
-    fn fail_unwinding(&self) {
-        #[cfg(feature = "std")]
-        {
-            let shared = &self.rc.deferrer().0;
-            if shared.in_run.get() {
-                let slot = crate::error::PanicSlot::default();
-                self.begin_panic_failure(PanicMessage::Pending(slot.clone()));
-                let victim = Box::new(Victim {
-                    actor: self.clone(),
-                    slot,
-                });
-                // Actor calls of one runtime never nest, so an earlier victim still listed is
-                // from a panic that user code caught before `run` saw it: this panic is not
-                // its own, and it must not get this message. (Dropping it runs no user code:
-                // its queued termination, or the termination already done, owns the state.)
-                let stale = core::mem::take(&mut *shared.panicked.borrow_mut());
-                shared.panicked.borrow_mut().push(victim);
-                drop(stale);
-                return;
-            }
+/// The work of `FailOnUnwind`: fails `actor`, and if `run` is executing (and so will catch the
+/// panic), lists the actor as its victim so that `run` can give it the message. Takes the
+/// handle by value (see `FailOnUnwind::drop`).
+#[cold]
+#[inline(never)]
+fn fail_on_unwind<A: 'static>(actor: Actor<A>) {
+    #[cfg(feature = "std")]
+    {
+        let shared = actor.rc.deferrer().0.clone();
+        if shared.in_run.get() {
+            let slot = crate::error::PanicSlot::default();
+            actor.begin_panic_failure(PanicMessage::Pending(slot.clone()));
+            let victim = Box::new(Victim { actor, slot });
+            // Actor calls of one runtime never nest, so an earlier victim still listed is
+            // from a panic that user code caught before `run` saw it: this panic is not
+            // its own, and it must not get this message. (Dropping it runs no user code:
+            // its queued termination, or the termination already done, owns the state.)
+            let stale = core::mem::take(&mut *shared.panicked.borrow_mut());
+            shared.panicked.borrow_mut().push(victim);
+            drop(stale);
+            return;
         }
-        // Outside `run` nobody will catch the panic for us: no message can be had.
-        self.begin_panic_failure(PanicMessage::Fixed(PanicError::unknown()));
     }
+    // Outside `run` nobody will catch the panic for us: no message can be had.
+    actor.begin_panic_failure(PanicMessage::Fixed(PanicError::unknown()));
 }
 
 /// An actor whose call panicked during the current `run`: `run` gives it the panic message,
@@ -460,6 +460,7 @@ impl<A: 'static> Actor<A> {
             core,
             actor_owner,
             share2_owner,
+            ..
         } = s;
         (
             self.inner_rw(actor_owner, api),

@@ -187,15 +187,28 @@ impl<T: InRuntime> ActorRc<T> {
     }
 
     /// Drops the value and releases the block; called by the last reference.
+    ///
+    /// Takes the pointer by value rather than `&mut self`: a reference would make every
+    /// caller keep its `ActorRc` in memory just for this rare call, and on the hot paths that
+    /// drop actor references (each delivered call, each `call!` the runtime refuses) those
+    /// were two stores per message.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the box of an `ActorRc` being dropped whose decrement took the count to zero;
+    /// nothing uses that `ActorRc` afterwards.
     #[cold]
     #[inline(never)]
-    fn release(&mut self) {
+    unsafe fn release(ptr: NonNull<RcBox<T>>) {
+        // SAFETY: the box stays allocated until the end of this function (caller's promise:
+        // it was the last reference).
+        let inner = unsafe { ptr.as_ref() };
         // Keeps the pool alive even if dropping the value drops the runtime's last reference.
-        let runtime = self.inner().value.deferrer().clone();
+        let runtime = inner.value.deferrer().clone();
         // SAFETY: the count reached zero, so this was the last reference and nobody else can
         // reach the box: the value is dropped exactly once, here.
-        unsafe { core::ptr::drop_in_place(&mut (*self.ptr.as_ptr()).value) };
-        let raw = self.ptr.cast::<u8>();
+        unsafe { core::ptr::drop_in_place(&mut (*ptr.as_ptr()).value) };
+        let raw = ptr.cast::<u8>();
         let layout = Layout::new::<RcBox<T>>();
         match class_of(layout) {
             // A runtime that is gone creates no more actors: give the block back at once.
@@ -241,7 +254,8 @@ impl<T: InRuntime> Drop for ActorRc<T> {
         let n = c.get() - 1;
         c.set(n);
         if n == 0 {
-            self.release();
+            // SAFETY: this was the last reference, and `self` is not used again.
+            unsafe { Self::release(self.ptr) };
         }
     }
 }

@@ -129,8 +129,7 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// Capacity in items (for tests).
-    #[cfg(test)]
+    /// Capacity in items.
     pub(crate) fn capacity_items(&self) -> usize {
         self.items.borrow().capacity()
     }

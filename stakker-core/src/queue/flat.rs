@@ -306,8 +306,7 @@ impl<S: 'static> RawQueue<S> {
         }
     }
 
-    /// Number of slots of buffer held (for tests).
-    #[cfg(test)]
+    /// Number of slots of buffer held.
     pub(crate) fn capacity_items(&self) -> usize {
         self.buf.capacity()
     }
@@ -463,8 +462,7 @@ impl<S: 'static> FnQueue<S> {
         self.with(|q| q.shrink(keep));
     }
 
-    /// Number of slots of buffer held (for tests).
-    #[cfg(test)]
+    /// Number of slots of buffer held.
     pub(crate) fn capacity_items(&self) -> usize {
         self.with(|q| q.capacity_items())
     }

@@ -196,6 +196,30 @@ impl Drop for PushOnDrop {
     }
 }
 
+/// Context for items that queue more items on the queue running them.
+struct Tree {
+    q: Rc<FnQueue<Tree>>,
+    out: Vec<u64>,
+}
+
+/// Item `i` records itself and queues items `2i + 1` and `2i + 2` (below `n`); odd items
+/// carry 40 bytes more, so items differ in length.
+fn tree_item(i: u64, n: u64) -> impl FnOnce(&mut Tree) + 'static {
+    move |t: &mut Tree| {
+        t.out.push(i);
+        for c in [2 * i + 1, 2 * i + 2] {
+            if c < n {
+                if c % 2 == 1 {
+                    let pad = [c; 5];
+                    t.q.push(move |t: &mut Tree| tree_item(pad[4], n)(t));
+                } else {
+                    t.q.push(tree_item(c, n));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn push_that_cannot_grow_drops_the_item_unborrowed_then_panics() {
     extern crate std;
@@ -229,4 +253,24 @@ fn push_that_cannot_grow_drops_the_item_unborrowed_then_panics() {
         while q.call_next(&mut out) {}
         assert_eq!(out, [2]);
     }
+}
+
+#[test]
+fn items_queued_while_running_keep_fifo_order_across_compaction_and_growth() {
+    // Enough to grow past the first 4 KiB buffer and compact; smaller under miri (slow).
+    const N: u64 = if cfg!(miri) { 2_000 } else { 50_000 };
+    let q = Rc::new(FnQueue::new());
+    let mut t = Tree {
+        q: q.clone(),
+        out: Vec::new(),
+    };
+    q.push(tree_item(0, N));
+    while q.call_next(&mut t) {}
+    assert!(q.is_empty());
+    assert_eq!(t.out, (0..N).collect::<Vec<_>>(), "FIFO order throughout");
+    // A second round reuses the queue from its front.
+    q.push(tree_item(0, 3));
+    t.out.clear();
+    while q.call_next(&mut t) {}
+    assert_eq!(t.out, [0, 1, 2]);
 }

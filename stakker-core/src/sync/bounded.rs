@@ -156,10 +156,12 @@ impl<M: Send + 'static> BoundedChannel<M> {
         )
     }
 
-    /// Sends `msg` if there is space. Never blocks. On success the runtime is woken.
+    /// Sends `msg` if there is space. Never blocks. On success the runtime is woken (unless
+    /// messages were already waiting, for which it has been woken).
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
-        self.tx.queue.try_push(msg)?;
-        self.tx.waker.wake();
+        if self.tx.queue.try_push(msg)? {
+            self.tx.waker.wake();
+        }
         Ok(())
     }
 
@@ -177,8 +179,10 @@ impl<M: Send + 'static> BoundedChannel<M> {
             .queue
             .push_wait(msg, None, "BoundedChannel::send_blocking")
         {
-            Ok(()) => {
-                self.tx.waker.wake();
+            Ok(was_empty) => {
+                if was_empty {
+                    self.tx.waker.wake();
+                }
                 Ok(())
             }
             Err(e) => Err(e.into_inner()),
@@ -194,10 +198,13 @@ impl<M: Send + 'static> BoundedChannel<M> {
     #[track_caller]
     pub fn send_timeout(&self, msg: M, timeout: Duration) -> Result<(), TrySendError<M>> {
         let deadline = std::time::Instant::now().checked_add(timeout);
-        self.tx
+        let was_empty = self
+            .tx
             .queue
             .push_wait(msg, deadline, "BoundedChannel::send_timeout")?;
-        self.tx.waker.wake();
+        if was_empty {
+            self.tx.waker.wake();
+        }
         Ok(())
     }
 

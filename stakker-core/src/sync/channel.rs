@@ -92,12 +92,15 @@ impl<M: Send + 'static> Channel<M> {
 }
 
 impl<M: Send> Channel<M> {
-    /// Appends `msg` and wakes the runtime; `true`. Once the channel is closed, drops `msg`
-    /// and returns `false`.
+    /// Appends `msg` and wakes the runtime (only if nothing was waiting: otherwise it has
+    /// been woken already); `true`. Once the channel is closed, drops `msg` and returns
+    /// `false`.
     pub fn send(&self, msg: M) -> bool {
         match self.tx.queue.try_push(msg) {
-            Ok(()) => {
-                self.tx.waker.wake();
+            Ok(was_empty) => {
+                if was_empty {
+                    self.tx.waker.wake();
+                }
                 true
             }
             Err(refused) => {

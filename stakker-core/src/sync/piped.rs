@@ -196,8 +196,10 @@ impl<O: Send + 'static, I: Send + 'static> PipedLink<O, I> {
             return false;
         }
         match self.outbox.try_push(msg) {
-            Ok(()) => {
-                self.waker.wake();
+            Ok(was_empty) => {
+                if was_empty {
+                    self.waker.wake();
+                }
                 true
             }
             Err(_) => false,

@@ -80,8 +80,17 @@ impl<M> Queue<M> {
         self.lock().closed
     }
 
-    /// Appends `msg` unless the queue is closed or full.
-    pub(super) fn try_push(&self, msg: M) -> Result<(), TrySendError<M>> {
+    /// Appends `msg` unless the queue is closed or full. `Ok(true)` if the queue was empty,
+    /// when the sender must wake the runtime.
+    ///
+    /// Waking only then is enough: messages that were already waiting have a delivery
+    /// arranged that has not taken them yet. They arrived on an empty queue (whose sender
+    /// woke the runtime), or were put back by `finish`, which reports them so that the next
+    /// delivery is arranged; a delivery that finds the receiver paused leaves them for
+    /// `set_paused` to rearrange. `take` and every push hold the lock, so a push either lands
+    /// before a take (which takes it along) or finds what the take left. This saves the
+    /// waker's locked `fetch_or` on every message but the first of a burst.
+    pub(super) fn try_push(&self, msg: M) -> Result<bool, TrySendError<M>> {
         let mut st = self.lock();
         if st.closed {
             Err(TrySendError::Closed(msg))
@@ -89,12 +98,12 @@ impl<M> Queue<M> {
             Err(TrySendError::Full(msg))
         } else {
             st.items.push_back(msg);
-            Ok(())
+            Ok(st.items.len() == 1)
         }
     }
 
     /// Appends `msg`, waiting for space until `deadline` (forever if `None`). `Full` only on
-    /// timeout.
+    /// timeout. `Ok(true)` if the queue was empty, as for `try_push`.
     ///
     /// Panics (naming `api`) instead of waiting on the runtime's own thread, which is the only
     /// thread that can make space.
@@ -104,7 +113,7 @@ impl<M> Queue<M> {
         msg: M,
         deadline: Option<StdInstant>,
         api: &str,
-    ) -> Result<(), TrySendError<M>> {
+    ) -> Result<bool, TrySendError<M>> {
         let mut st = self.lock();
         loop {
             if st.closed {
@@ -112,7 +121,7 @@ impl<M> Queue<M> {
             }
             if st.items.len() + st.in_flight < self.capacity {
                 st.items.push_back(msg);
-                return Ok(());
+                return Ok(st.items.len() == 1);
             }
             if thread::current().id() == self.runtime_thread {
                 drop(st);
