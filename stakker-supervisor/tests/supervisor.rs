@@ -6,7 +6,7 @@ mod util;
 use stakker_core::time::Duration;
 use stakker_core::{ret_nop, ActorOwn, Stakker, StopCause};
 use stakker_supervisor::{Child, IntensityExceeded, Restart, Strategy, Supervisor, SupervisorSpec};
-use util::{at, failing_worker, notify, reply, stakker, worker, Trace, Worker};
+use util::{at, failing_worker, notify, reply, stakker, tagged_reply, worker, Trace, Worker};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -127,35 +127,38 @@ fn a_temporary_sibling_stopped_by_a_group_restart_stays_stopped() {
     assert!(x.is_stopped());
 }
 
+/// At most 2 restarts within any 10 s, counted over both children, v and w.
 #[test]
 fn the_intensity_window_slides_in_virtual_time() {
-    // At most 2 restarts within any 10 s.
     let trace = Trace::new();
     let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(2, Duration::from_secs(10));
+    let v = spec.child("v", Restart::Permanent, worker(&trace, "v"));
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
     let mut s = stakker();
     let sup = spec.start(&mut s, notify(&trace, "sup"));
     s.run(at(0), false);
-    let crash_at = |s: &mut Stakker, t: u64| {
-        w.call(|w, cx| w.crash(cx, "again"));
-        s.run(at(t), false);
+    let crash_at = |s: &mut Stakker, who: &Child<Worker>, secs: u64, why: &'static str| {
+        who.call(move |w, cx| w.crash(cx, why));
+        s.run(at(secs * 1_000), false);
     };
-    crash_at(&mut s, 1_000); // window: 1 s
-    crash_at(&mut s, 6_000); // window: 1 s, 6 s
-    crash_at(&mut s, 11_000); // 1 s left the window at 11 s exactly: 6 s, 11 s
-    crash_at(&mut s, 16_000); // 6 s left it: 11 s, 16 s (a fixed 10 s bucket would fail here)
-    assert_eq!(restarts(&mut s, &sup), 4);
+    crash_at(&mut s, &v, 1, "v 1st"); // window: 1 s
+    crash_at(&mut s, &w, 6, "w 1st"); // window: 1 s, 6 s
+    crash_at(&mut s, &v, 11, "v 2nd"); // 1 s left the window at 11 s exactly: 6 s, 11 s
+    assert_eq!(restarts(&mut s, &sup), 3);
     trace.take();
-    crash_at(&mut s, 17_000); // 11 s, 16 s, 17 s: one too many
+    // 6 s, 11 s, 15 s: one too many. A window that restarted empty when its oldest restart
+    // expired (or a fixed 10 s bucket) would hold only 11 s and 15 s, and allow it.
+    crash_at(&mut s, &w, 15, "w 2nd");
     assert_eq!(
         trace.take(),
         [
             "drop w",
             "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 2 \
-             restarts in 10s; last failure: Actor failed: again"
+             restarts in 10s; last failure: Actor failed: w 2nd",
+            "drop v" // the other child stops with its supervisor's state
         ]
     );
-    assert!(w.is_stopped());
+    assert!(v.is_stopped() && w.is_stopped());
 }
 
 /// top (one-for-one, 1 restart per minute) ─ mid (one-for-one, 1 restart per minute) ─ leaf.
@@ -286,8 +289,8 @@ fn calls_made_while_a_child_restarts_are_queued_for_the_new_instance_in_order() 
     w.call(move |w, cx| w.job(cx, r)); // queued on the instance that fails first: dropped
     s.run(at(10), false);
     assert!(w.actor().is_none(), "restarting during the backoff");
-    for _ in 0..2 {
-        let r = reply(&trace);
+    for tag in ["first:", "second:"] {
+        let r = tagged_reply(&trace, tag);
         w.call(move |w, cx| w.job(cx, r));
     }
     s.run(at(500), false);
@@ -299,8 +302,37 @@ fn calls_made_while_a_child_restarts_are_queued_for_the_new_instance_in_order() 
             "drop w",
             "reply None",
             "start w@1010",
-            "reply Some(\"w job 1\")",
-            "reply Some(\"w job 2\")"
+            "first: Some(\"w job 1\")",
+            "second: Some(\"w job 2\")"
+        ]
+    );
+}
+
+/// A call that meets the failed instance before the supervisor has heard of the failure (it
+/// runs in the same batch, after the crash and before the queued notification) is held too.
+#[test]
+fn a_call_racing_the_failure_notification_waits_for_the_new_instance() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(3, MINUTE);
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let mut s = stakker();
+    let _sup = spec.start(&mut s, ret_nop!());
+    s.run(at(0), false);
+    w.call(|w, cx| w.crash(cx, "oops"));
+    let (w2, t, r) = (w.clone(), trace.clone(), tagged_reply(&trace, "late call:"));
+    s.defer(move |_| {
+        t.push(format!("instance gone: {}", w2.actor().is_none()));
+        w2.call(move |w, cx| w.job(cx, r));
+    });
+    s.run(at(1), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "drop w",
+            "instance gone: true",
+            "start w@1",
+            "late call: Some(\"w job 1\")"
         ]
     );
 }

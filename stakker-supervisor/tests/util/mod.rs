@@ -110,8 +110,13 @@ pub fn failing_worker(
 
 /// A `Ret<String>` that records what it got (`None` included).
 pub fn reply(trace: &Trace) -> Ret<String> {
+    tagged_reply(trace, "reply")
+}
+
+/// A `Ret<String>` that records `<tag> <what it got>`, to tell calls apart.
+pub fn tagged_reply(trace: &Trace, tag: &'static str) -> Ret<String> {
     let t = trace.clone();
-    Ret::new(move |r: Option<String>| t.push(format!("reply {r:?}")))
+    Ret::new(move |r: Option<String>| t.push(format!("{tag} {r:?}")))
 }
 
 /// A virtual-time host with no I/O: waiting moves its clock forward at once.
