@@ -4,8 +4,7 @@
 mod util;
 
 use stakker_core::{
-    actor, call, fwd_to, kill, ret_nop, ret_to, stop, Actor, ActorOwn, Fwd, Monitor, Stakker,
-    StopCause, CX,
+    actor, call, kill, ret_nop, ret_to, stop, Actor, ActorOwn, Fwd, Monitor, Stakker, StopCause, CX,
 };
 use std::rc::Rc;
 use util::{notify, run_at, stakker, Trace};
@@ -79,38 +78,18 @@ impl Parent {
     }
 }
 
-struct Watcher {
-    trace: Trace,
-    monitor: Option<Monitor>,
-}
-
-impl Watcher {
-    fn init(_: CX![], trace: Trace) -> Option<Self> {
-        Some(Watcher {
-            trace,
-            monitor: None,
-        })
-    }
-    fn watch(&mut self, cx: CX![], target: Actor<Worker>) {
-        self.monitor = Some(target.monitor(fwd_to!([cx], down() as (StopCause))));
-    }
-    fn down(&mut self, _: CX![], cause: StopCause) {
-        self.trace.push(format!("watcher saw:{cause}"));
-    }
-}
-
 #[test]
 fn fires_after_an_owner_notified_through_a_queued_call() {
     let trace = Trace::new();
     let mut s = stakker();
     let parent = actor!(s, Parent::init(trace.clone()), ret_nop!());
-    let watcher = actor!(s, Watcher::init(trace.clone()), ret_nop!());
     run_at(&mut s, 0);
     let child = parent.query(&mut s, |p, cx| p.child(cx)).unwrap();
-    call!([watcher], watch(child.clone()));
-    run_at(&mut s, 1);
+    // Records as soon as it is delivered (no hop through another actor's queue), so a
+    // delivery queued ahead of the parent's call would show first.
+    let _m = child.monitor(watch(&trace, "watcher"));
     call!([child], crash("bad input"));
-    run_at(&mut s, 2);
+    run_at(&mut s, 1);
     assert_eq!(
         trace.take(),
         [
@@ -238,6 +217,31 @@ fn dropping_a_fired_monitor_does_not_touch_a_new_actor_at_the_same_address() {
     assert_eq!(
         trace.take(),
         ["old saw:Actor was dropped", "new saw:Actor stopped"]
+    );
+}
+
+#[test]
+fn a_fired_monitor_kept_does_not_fire_again_for_a_new_actor_at_the_same_address() {
+    let trace = Trace::new();
+    let mut s = stakker();
+    let old: ActorOwn<Worker> = actor!(s, Worker::init(), ret_nop!());
+    let _old_monitor = old.monitor(watch(&trace, "old"));
+    run_at(&mut s, 0);
+    drop(old);
+    run_at(&mut s, 1);
+    // The new actors take the freed block; `_old_monitor` is still held while they stop.
+    for _ in 0..2 {
+        let new: ActorOwn<Worker> = actor!(s, Worker::init(), notify(&trace, "new"));
+        call!([new], quit());
+        run_at(&mut s, 2);
+    }
+    assert_eq!(
+        trace.take(),
+        [
+            "old saw:Actor was dropped",
+            "new stop:Actor stopped",
+            "new stop:Actor stopped"
+        ]
     );
 }
 
