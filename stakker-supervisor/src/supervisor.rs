@@ -7,6 +7,7 @@ use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{actor, after, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, CX};
@@ -17,12 +18,17 @@ use stakker_core::{actor, after, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, C
 /// it (or hand it to another supervisor as a child, see [`SupervisorSpec::start`]). Cloning
 /// is cheap and every clone shares the children's factories and handles, so a supervisor
 /// restarted by its own supervisor gives the same handles new instances.
+///
+/// The children are fixed once the spec is started: adding one afterwards panics (see
+/// [`SupervisorSpec::child`]).
 #[derive(Clone)]
 pub struct SupervisorSpec {
     strategy: Strategy,
     intensity: Intensity,
     backoff: Option<Backoff>,
     children: Vec<Rc<dyn ChildSpec>>,
+    /// Set by `start`: from then on `child` refuses.
+    started: Cell<bool>,
 }
 
 impl fmt::Debug for SupervisorSpec {
@@ -45,12 +51,24 @@ impl SupervisorSpec {
             intensity: Intensity::default(),
             backoff: None,
             children: Vec::new(),
+            started: Cell::new(false),
         }
     }
 
     /// Allows at most `max_restarts` restarts within any `period` of the runtime's time;
-    /// one more makes the supervisor fail with [`IntensityExceeded`].
+    /// one more makes the supervisor fail with [`IntensityExceeded`]. With `max_restarts`
+    /// zero no child is ever restarted: the first stop that calls for a restart makes the
+    /// supervisor fail.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero: a window of no length holds no restart, so it could not stop a
+    /// restart loop.
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        assert!(
+            period > Duration::ZERO,
+            "SupervisorSpec::intensity: the period must be longer than zero"
+        );
         self.intensity = Intensity {
             max_restarts,
             period,
@@ -58,7 +76,8 @@ impl SupervisorSpec {
         self
     }
 
-    /// Waits before each restart, on the runtime's timers (see [`Backoff`]).
+    /// Waits before each restart, on the runtime's timers (see [`Backoff`]). A zero wait
+    /// restarts at once; a `first` longer than `max` always waits `max`.
     pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
         self.backoff = Some(Backoff { first, max });
         self
@@ -67,16 +86,28 @@ impl SupervisorSpec {
     /// Adds a child, started after those added before it. `factory` creates one instance:
     /// it must create the actor with the `notify` it is given (usually
     /// `actor!(core, Worker::init(..), notify)`) and is called again for each restart.
-    /// Returns the child's stable handle.
+    /// Returns the child's stable handle. `name` is used in error texts only.
+    ///
+    /// # Panics
+    ///
+    /// If this spec has been [started](SupervisorSpec::start): a supervisor never sees
+    /// children added to its spec later, and their handles would hold calls that no
+    /// instance ever runs. Add every child first, or build a new spec.
     pub fn child<A: 'static>(
         &mut self,
         name: impl Into<String>,
         restart: Restart,
         factory: impl Fn(&mut Core, Ret<StopCause>) -> ActorOwn<A> + 'static,
     ) -> Child<A> {
+        let name = name.into();
+        assert!(
+            !self.started.get(),
+            "SupervisorSpec::child: child `{name}` added after the spec was started; \
+             add every child before `start`"
+        );
         let handle = Child::new();
         self.children.push(Rc::new(Spec {
-            name: name.into(),
+            name,
             restart,
             factory: Box::new(factory),
             handle: handle.clone(),
@@ -89,6 +120,7 @@ impl SupervisorSpec {
     /// [`IntensityExceeded`] when it gives up. A supervisor can itself be a child:
     /// `parent.child("name", kind, move |core, notify| spec.start(core, notify))`.
     pub fn start(&self, core: &mut Core, notify: Ret<StopCause>) -> ActorOwn<Supervisor> {
+        self.started.set(true);
         actor!(core, Supervisor::init(self.clone()), notify)
     }
 }

@@ -360,3 +360,46 @@ fn dropping_the_supervisor_stops_its_children_and_their_handles() {
     );
     assert!(a.is_stopped() && b.is_stopped());
 }
+
+#[test]
+fn a_zero_restart_limit_lets_the_first_restart_escalate() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(0, MINUTE);
+    let t = spec.child("t", Restart::Transient, worker(&trace, "t"));
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let mut s = stakker();
+    let _sup = spec.start(&mut s, notify(&trace, "sup"));
+    s.run(at(0), false);
+    t.call(|w, cx| w.quit(cx)); // needs no restart: the supervisor carries on
+    s.run(at(1), false);
+    assert_eq!(trace.take(), ["start t@0", "start w@0", "drop t"]);
+    w.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(2), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "drop w",
+            "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 0 \
+             restarts in 60s; last failure: Actor failed: oops"
+        ]
+    );
+}
+
+#[test]
+#[should_panic(expected = "SupervisorSpec::intensity: the period must be longer than zero")]
+fn a_zero_intensity_period_is_refused() {
+    let _ = SupervisorSpec::new(Strategy::OneForOne).intensity(3, Duration::ZERO);
+}
+
+/// The running supervisor would never start a child added to its spec later.
+#[test]
+#[should_panic(expected = "SupervisorSpec::child: child `late` added after the spec was started")]
+fn adding_a_child_after_start_is_refused() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne);
+    let _early = spec.child("early", Restart::Permanent, worker(&trace, "early"));
+    let mut s = stakker();
+    drop(spec.start(&mut s, ret_nop!())); // started, then stopped
+    s.run(at(0), false);
+    let _late = spec.child("late", Restart::Permanent, worker(&trace, "late"));
+}
