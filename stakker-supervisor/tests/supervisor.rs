@@ -4,7 +4,7 @@
 mod util;
 
 use stakker_core::time::Duration;
-use stakker_core::{ret_nop, ActorOwn, Stakker, StopCause};
+use stakker_core::{ret_nop, ActorOwn, Ret, Stakker, StopCause};
 use stakker_supervisor::{Child, IntensityExceeded, Restart, Strategy, Supervisor, SupervisorSpec};
 use util::{at, failing_worker, notify, reply, stakker, tagged_reply, worker, Trace, Worker};
 
@@ -14,11 +14,17 @@ const MINUTE: Duration = Duration::from_secs(60);
 fn three(trace: &Trace, strategy: Strategy) -> (Stakker, ActorOwn<Supervisor>, [Child<Worker>; 3]) {
     let mut spec = SupervisorSpec::new(strategy).intensity(10, MINUTE);
     let children = ["a", "b", "c"].map(|n| spec.child(n, Restart::Permanent, worker(trace, n)));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(trace, "sup"));
-    s.run(at(0), false);
+    let (s, sup) = running(&spec, notify(trace, "sup"));
     assert_eq!(trace.take(), ["start a@0", "start b@0", "start c@0"]);
     (s, sup, children)
+}
+
+/// A runtime running a supervisor made from `spec`, its children started at 0 ms.
+fn running(spec: &SupervisorSpec, notify: Ret<StopCause>) -> (Stakker, ActorOwn<Supervisor>) {
+    let mut s = stakker();
+    let sup = spec.start(&mut s, notify);
+    s.run(at(0), false);
+    (s, sup)
 }
 
 fn restarts(s: &mut Stakker, sup: &ActorOwn<Supervisor>) -> u64 {
@@ -80,9 +86,7 @@ fn restart_kinds_decide_by_the_stop_cause() {
     let t = spec.child("t", Restart::Transient, worker(&trace, "t"));
     let t2 = spec.child("t2", Restart::Transient, worker(&trace, "t2"));
     let x = spec.child("x", Restart::Temporary, worker(&trace, "x"));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
+    let (mut s, sup) = running(&spec, notify(&trace, "sup"));
     trace.take();
 
     p.call(|w, cx| w.quit(cx)); // permanent: restarted even after a normal stop
@@ -117,9 +121,7 @@ fn a_temporary_sibling_stopped_by_a_group_restart_stays_stopped() {
     let mut spec = SupervisorSpec::new(Strategy::OneForAll).intensity(10, MINUTE);
     let a = spec.child("a", Restart::Permanent, worker(&trace, "a"));
     let x = spec.child("x", Restart::Temporary, worker(&trace, "x"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, ret_nop!());
-    s.run(at(0), false);
+    let (mut s, _sup) = running(&spec, ret_nop!());
     trace.take();
     a.call(|w, cx| w.crash(cx, "oops"));
     s.run(at(1), false);
@@ -134,9 +136,7 @@ fn the_intensity_window_slides_in_virtual_time() {
     let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(2, Duration::from_secs(10));
     let v = spec.child("v", Restart::Permanent, worker(&trace, "v"));
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
+    let (mut s, sup) = running(&spec, notify(&trace, "sup"));
     let crash_at = |s: &mut Stakker, who: &Child<Worker>, secs: u64, why: &'static str| {
         who.call(move |w, cx| w.crash(cx, why));
         s.run(at(secs * 1_000), false);
@@ -176,7 +176,7 @@ fn escalation_climbs_two_levels() {
     let c = cause.clone();
     let top = top.start(
         &mut s,
-        stakker_core::Ret::new(move |got: Option<StopCause>| *c.borrow_mut() = got),
+        Ret::new(move |got: Option<StopCause>| *c.borrow_mut() = got),
     );
     s.run(at(0), false);
     let crash = |s: &mut Stakker, t: u64| {
@@ -281,9 +281,7 @@ fn calls_made_while_a_child_restarts_are_queued_for_the_new_instance_in_order() 
         .intensity(3, MINUTE)
         .backoff(Duration::from_secs(1), Duration::from_secs(1));
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, ret_nop!());
-    s.run(at(0), false);
+    let (mut s, _sup) = running(&spec, ret_nop!());
     w.call(|w, cx| w.crash(cx, "oops"));
     let r = reply(&trace);
     w.call(move |w, cx| w.job(cx, r)); // queued on the instance that fails first: dropped
@@ -315,9 +313,7 @@ fn a_call_racing_the_failure_notification_waits_for_the_new_instance() {
     let trace = Trace::new();
     let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(3, MINUTE);
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, ret_nop!());
-    s.run(at(0), false);
+    let (mut s, _sup) = running(&spec, ret_nop!());
     w.call(|w, cx| w.crash(cx, "oops"));
     let (w2, t, r) = (w.clone(), trace.clone(), tagged_reply(&trace, "late call:"));
     s.defer(move |_| {
@@ -343,9 +339,7 @@ fn dropping_the_supervisor_stops_its_children_and_their_handles() {
     let mut spec = SupervisorSpec::new(Strategy::OneForOne);
     let a = spec.child("a", Restart::Permanent, worker(&trace, "a"));
     let b = spec.child("b", Restart::Permanent, worker(&trace, "b"));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
+    let (mut s, sup) = running(&spec, notify(&trace, "sup"));
     drop(sup);
     s.run(at(1), false);
     assert_eq!(
@@ -367,9 +361,7 @@ fn a_zero_restart_limit_lets_the_first_restart_escalate() {
     let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(0, MINUTE);
     let t = spec.child("t", Restart::Transient, worker(&trace, "t"));
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
+    let (mut s, _sup) = running(&spec, notify(&trace, "sup"));
     t.call(|w, cx| w.quit(cx)); // needs no restart: the supervisor carries on
     s.run(at(1), false);
     assert_eq!(trace.take(), ["start t@0", "start w@0", "drop t"]);
