@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt;
 use stakker_core::time::{Duration, Instant};
-use stakker_core::{actor, after, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, CX};
+use stakker_core::{actor, after, fail, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, CX};
 
 /// What a supervisor is to do: its strategy, limits and children, in start order.
 ///
@@ -29,6 +29,9 @@ pub struct SupervisorSpec {
     children: Vec<Rc<dyn ChildSpec>>,
     /// Set by `start`: from then on `child` refuses.
     started: Cell<bool>,
+    /// Whether a supervisor made from this spec (or a clone) is running: the children's
+    /// handles can serve only one at a time.
+    live: Rc<Cell<bool>>,
 }
 
 impl fmt::Debug for SupervisorSpec {
@@ -52,6 +55,7 @@ impl SupervisorSpec {
             backoff: None,
             children: Vec::new(),
             started: Cell::new(false),
+            live: Rc::default(),
         }
     }
 
@@ -119,6 +123,11 @@ impl SupervisorSpec {
     /// when the supervisor stops: with [`StopCause::Failed`] holding an
     /// [`IntensityExceeded`] when it gives up. A supervisor can itself be a child:
     /// `parent.child("name", kind, move |core, notify| spec.start(core, notify))`.
+    ///
+    /// One supervisor at a time runs from a spec and its clones, as they share the child
+    /// handles: a supervisor started while another one from the same spec is still running
+    /// fails in its `init` (its owner is told, with an error that says so) and the running
+    /// one carries on. For two independent supervisors, build two specs.
     pub fn start(&self, core: &mut Core, notify: Ret<StopCause>) -> ActorOwn<Supervisor> {
         self.started.set(true);
         actor!(core, Supervisor::init(self.clone()), notify)
@@ -155,6 +164,14 @@ pub struct Supervisor {
 
 impl Supervisor {
     fn init(cx: CX![], spec: SupervisorSpec) -> Option<Self> {
+        if spec.live.replace(true) {
+            fail!(
+                cx,
+                "supervisor not started: another supervisor from the same spec is running \
+                 (they would share its child handles)"
+            );
+            return None;
+        }
         let slots = spec
             .children
             .iter()
@@ -281,6 +298,7 @@ impl Drop for Supervisor {
     /// order), and their handles drop calls from now on, until a new instance of this
     /// supervisor (restarted by its own supervisor) starts them again.
     fn drop(&mut self) {
+        self.spec.live.set(false);
         for slot in self.slots.iter_mut().rev() {
             slot.spec.stop();
             drop(core::mem::replace(&mut slot.run, Run::Down));

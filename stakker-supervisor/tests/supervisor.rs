@@ -395,3 +395,65 @@ fn adding_a_child_after_start_is_refused() {
     s.run(at(0), false);
     let _late = spec.child("late", Restart::Permanent, worker(&trace, "late"));
 }
+
+#[test]
+fn a_second_supervisor_from_a_running_spec_fails_and_the_first_carries_on() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne);
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let (mut s, first) = running(&spec, notify(&trace, "first"));
+    let _second = spec.clone().start(&mut s, notify(&trace, "second"));
+    s.run(at(1), false);
+    w.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(2), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "second stopped: Actor failed: supervisor not started: another supervisor from \
+             the same spec is running (they would share its child handles)",
+            "drop w",
+            "start w@2"
+        ]
+    );
+    assert_eq!(restarts(&mut s, &first), 1);
+    // Once the first has stopped, the spec can be started again.
+    drop(first);
+    s.run(at(3), false);
+    let _third = spec.start(&mut s, notify(&trace, "third"));
+    s.run(at(4), false);
+    assert_eq!(
+        trace.take(),
+        ["first stopped: Actor was dropped", "drop w", "start w@4"]
+    );
+}
+
+/// A supervisor stopped by its parent's group restart and started again at once: the new
+/// instance's `init` runs after the old one's termination, so it is not refused.
+#[test]
+fn a_supervisor_restarted_by_a_one_for_all_parent_starts_again() {
+    let trace = Trace::new();
+    let mut inner = SupervisorSpec::new(Strategy::OneForOne);
+    let _w = inner.child("w", Restart::Permanent, worker(&trace, "w"));
+    let mut outer = SupervisorSpec::new(Strategy::OneForAll).intensity(10, MINUTE);
+    let inner = outer.child("inner", Restart::Permanent, move |core, notify| {
+        inner.start(core, notify)
+    });
+    let x = outer.child("x", Restart::Permanent, worker(&trace, "x"));
+    let (mut s, _outer) = running(&outer, notify(&trace, "outer"));
+    let inner0 = inner.actor().unwrap();
+    x.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(1), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start x@0", // inner's worker starts from inner's own queued `init`, so after x
+            "start w@0",
+            "drop x",
+            "start x@1",
+            "drop w",
+            "start w@1"
+        ]
+    );
+    assert!(inner0.is_zombie() && inner.actor().is_some());
+}
