@@ -83,9 +83,10 @@ pub(crate) fn notify_and_fire(
         .range((key, 0)..=(key, u64::MAX))
         .map(|(&(_, id), _)| id)
         .collect();
-    // Made due (with a copy of the cause) before the owner takes the cause and before any
-    // user code runs, so a monitor dropped by the owner's handler is cancelled; queued after,
-    // so the owner's own queued handling comes first.
+    // Each copy of the cause is made before the owner takes the original. The deliveries are
+    // queued after the owner's notification, so its own queued handling (`ret_to!`) comes
+    // first; a monitor dropped meanwhile (even by the owner's handler) leaves `due` and is
+    // not delivered.
     for &id in &ids {
         if let Some(fwd) = monitors.disarm(key, id) {
             monitors

@@ -98,7 +98,8 @@ pub enum Restart {
 /// The restart intensity limit: at most `max_restarts` restarts within any `period` of the
 /// runtime's time ([`Core::now`](stakker_core::Core::now)), counted over all children of one
 /// supervisor. The window slides: a restart counts until `period` after it. Default: 3
-/// restarts in 5 seconds.
+/// restarts in 5 seconds. Set it with [`SupervisorSpec::intensity`], which refuses a zero
+/// `period`; a zero `max_restarts` allows no restart at all.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Intensity {
     /// Restarts allowed within `period`.

@@ -7,9 +7,10 @@ use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 use stakker_core::time::{Duration, Instant};
-use stakker_core::{actor, after, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, CX};
+use stakker_core::{actor, after, fail, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, CX};
 
 /// What a supervisor is to do: its strategy, limits and children, in start order.
 ///
@@ -17,12 +18,20 @@ use stakker_core::{actor, after, ActorOwn, ActorOwnAnon, Core, Ret, StopCause, C
 /// it (or hand it to another supervisor as a child, see [`SupervisorSpec::start`]). Cloning
 /// is cheap and every clone shares the children's factories and handles, so a supervisor
 /// restarted by its own supervisor gives the same handles new instances.
+///
+/// The children are fixed once the spec is started: adding one afterwards panics (see
+/// [`SupervisorSpec::child`]).
 #[derive(Clone)]
 pub struct SupervisorSpec {
     strategy: Strategy,
     intensity: Intensity,
     backoff: Option<Backoff>,
     children: Vec<Rc<dyn ChildSpec>>,
+    /// Set by `start`: from then on `child` refuses.
+    started: Cell<bool>,
+    /// Whether a supervisor made from this spec (or a clone) is running: the children's
+    /// handles can serve only one at a time.
+    live: Rc<Cell<bool>>,
 }
 
 impl fmt::Debug for SupervisorSpec {
@@ -45,12 +54,25 @@ impl SupervisorSpec {
             intensity: Intensity::default(),
             backoff: None,
             children: Vec::new(),
+            started: Cell::new(false),
+            live: Rc::default(),
         }
     }
 
     /// Allows at most `max_restarts` restarts within any `period` of the runtime's time;
-    /// one more makes the supervisor fail with [`IntensityExceeded`].
+    /// one more makes the supervisor fail with [`IntensityExceeded`]. With `max_restarts`
+    /// zero no child is ever restarted: the first stop that calls for a restart makes the
+    /// supervisor fail.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero: a window of no length holds no restart, so it could not stop a
+    /// restart loop.
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        assert!(
+            period > Duration::ZERO,
+            "SupervisorSpec::intensity: the period must be longer than zero"
+        );
         self.intensity = Intensity {
             max_restarts,
             period,
@@ -58,7 +80,8 @@ impl SupervisorSpec {
         self
     }
 
-    /// Waits before each restart, on the runtime's timers (see [`Backoff`]).
+    /// Waits before each restart, on the runtime's timers (see [`Backoff`]). A zero wait
+    /// restarts at once; a `first` longer than `max` always waits `max`.
     pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
         self.backoff = Some(Backoff { first, max });
         self
@@ -67,16 +90,28 @@ impl SupervisorSpec {
     /// Adds a child, started after those added before it. `factory` creates one instance:
     /// it must create the actor with the `notify` it is given (usually
     /// `actor!(core, Worker::init(..), notify)`) and is called again for each restart.
-    /// Returns the child's stable handle.
+    /// Returns the child's stable handle. `name` is used in error texts only.
+    ///
+    /// # Panics
+    ///
+    /// If this spec has been [started](SupervisorSpec::start): a supervisor never sees
+    /// children added to its spec later, and their handles would hold calls that no
+    /// instance ever runs. Add every child first, or build a new spec.
     pub fn child<A: 'static>(
         &mut self,
         name: impl Into<String>,
         restart: Restart,
         factory: impl Fn(&mut Core, Ret<StopCause>) -> ActorOwn<A> + 'static,
     ) -> Child<A> {
+        let name = name.into();
+        assert!(
+            !self.started.get(),
+            "SupervisorSpec::child: child `{name}` added after the spec was started; \
+             add every child before `start`"
+        );
         let handle = Child::new();
         self.children.push(Rc::new(Spec {
-            name: name.into(),
+            name,
             restart,
             factory: Box::new(factory),
             handle: handle.clone(),
@@ -88,7 +123,13 @@ impl SupervisorSpec {
     /// when the supervisor stops: with [`StopCause::Failed`] holding an
     /// [`IntensityExceeded`] when it gives up. A supervisor can itself be a child:
     /// `parent.child("name", kind, move |core, notify| spec.start(core, notify))`.
+    ///
+    /// One supervisor at a time runs from a spec and its clones, as they share the child
+    /// handles: a supervisor started while another one from the same spec is still running
+    /// fails in its `init` (its owner is told, with an error that says so) and the running
+    /// one carries on. For two independent supervisors, build two specs.
     pub fn start(&self, core: &mut Core, notify: Ret<StopCause>) -> ActorOwn<Supervisor> {
+        self.started.set(true);
         actor!(core, Supervisor::init(self.clone()), notify)
     }
 }
@@ -123,6 +164,14 @@ pub struct Supervisor {
 
 impl Supervisor {
     fn init(cx: CX![], spec: SupervisorSpec) -> Option<Self> {
+        if spec.live.replace(true) {
+            fail!(
+                cx,
+                "supervisor not started: another supervisor from the same spec is running \
+                 (they would share its child handles)"
+            );
+            return None;
+        }
         let slots = spec
             .children
             .iter()
@@ -249,6 +298,7 @@ impl Drop for Supervisor {
     /// order), and their handles drop calls from now on, until a new instance of this
     /// supervisor (restarted by its own supervisor) starts them again.
     fn drop(&mut self) {
+        self.spec.live.set(false);
         for slot in self.slots.iter_mut().rev() {
             slot.spec.stop();
             drop(core::mem::replace(&mut slot.run, Run::Down));

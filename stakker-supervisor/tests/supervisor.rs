@@ -4,9 +4,9 @@
 mod util;
 
 use stakker_core::time::Duration;
-use stakker_core::{ret_nop, ActorOwn, Stakker, StopCause};
+use stakker_core::{ret_nop, ActorOwn, Ret, Stakker, StopCause};
 use stakker_supervisor::{Child, IntensityExceeded, Restart, Strategy, Supervisor, SupervisorSpec};
-use util::{at, failing_worker, notify, reply, stakker, worker, Trace, Worker};
+use util::{at, failing_worker, notify, reply, stakker, tagged_reply, worker, Trace, Worker};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -14,11 +14,17 @@ const MINUTE: Duration = Duration::from_secs(60);
 fn three(trace: &Trace, strategy: Strategy) -> (Stakker, ActorOwn<Supervisor>, [Child<Worker>; 3]) {
     let mut spec = SupervisorSpec::new(strategy).intensity(10, MINUTE);
     let children = ["a", "b", "c"].map(|n| spec.child(n, Restart::Permanent, worker(trace, n)));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(trace, "sup"));
-    s.run(at(0), false);
+    let (s, sup) = running(&spec, notify(trace, "sup"));
     assert_eq!(trace.take(), ["start a@0", "start b@0", "start c@0"]);
     (s, sup, children)
+}
+
+/// A runtime running a supervisor made from `spec`, its children started at 0 ms.
+fn running(spec: &SupervisorSpec, notify: Ret<StopCause>) -> (Stakker, ActorOwn<Supervisor>) {
+    let mut s = stakker();
+    let sup = spec.start(&mut s, notify);
+    s.run(at(0), false);
+    (s, sup)
 }
 
 fn restarts(s: &mut Stakker, sup: &ActorOwn<Supervisor>) -> u64 {
@@ -80,9 +86,7 @@ fn restart_kinds_decide_by_the_stop_cause() {
     let t = spec.child("t", Restart::Transient, worker(&trace, "t"));
     let t2 = spec.child("t2", Restart::Transient, worker(&trace, "t2"));
     let x = spec.child("x", Restart::Temporary, worker(&trace, "x"));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
+    let (mut s, sup) = running(&spec, notify(&trace, "sup"));
     trace.take();
 
     p.call(|w, cx| w.quit(cx)); // permanent: restarted even after a normal stop
@@ -117,9 +121,7 @@ fn a_temporary_sibling_stopped_by_a_group_restart_stays_stopped() {
     let mut spec = SupervisorSpec::new(Strategy::OneForAll).intensity(10, MINUTE);
     let a = spec.child("a", Restart::Permanent, worker(&trace, "a"));
     let x = spec.child("x", Restart::Temporary, worker(&trace, "x"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, ret_nop!());
-    s.run(at(0), false);
+    let (mut s, _sup) = running(&spec, ret_nop!());
     trace.take();
     a.call(|w, cx| w.crash(cx, "oops"));
     s.run(at(1), false);
@@ -127,35 +129,36 @@ fn a_temporary_sibling_stopped_by_a_group_restart_stays_stopped() {
     assert!(x.is_stopped());
 }
 
+/// At most 2 restarts within any 10 s, counted over both children, v and w.
 #[test]
 fn the_intensity_window_slides_in_virtual_time() {
-    // At most 2 restarts within any 10 s.
     let trace = Trace::new();
     let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(2, Duration::from_secs(10));
+    let v = spec.child("v", Restart::Permanent, worker(&trace, "v"));
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
-    let crash_at = |s: &mut Stakker, t: u64| {
-        w.call(|w, cx| w.crash(cx, "again"));
-        s.run(at(t), false);
+    let (mut s, sup) = running(&spec, notify(&trace, "sup"));
+    let crash_at = |s: &mut Stakker, who: &Child<Worker>, secs: u64, why: &'static str| {
+        who.call(move |w, cx| w.crash(cx, why));
+        s.run(at(secs * 1_000), false);
     };
-    crash_at(&mut s, 1_000); // window: 1 s
-    crash_at(&mut s, 6_000); // window: 1 s, 6 s
-    crash_at(&mut s, 11_000); // 1 s left the window at 11 s exactly: 6 s, 11 s
-    crash_at(&mut s, 16_000); // 6 s left it: 11 s, 16 s (a fixed 10 s bucket would fail here)
-    assert_eq!(restarts(&mut s, &sup), 4);
+    crash_at(&mut s, &v, 1, "v 1st"); // window: 1 s
+    crash_at(&mut s, &w, 6, "w 1st"); // window: 1 s, 6 s
+    crash_at(&mut s, &v, 11, "v 2nd"); // 1 s left the window at 11 s exactly: 6 s, 11 s
+    assert_eq!(restarts(&mut s, &sup), 3);
     trace.take();
-    crash_at(&mut s, 17_000); // 11 s, 16 s, 17 s: one too many
+    // 6 s, 11 s, 15 s: one too many. A window that restarted empty when its oldest restart
+    // expired (or a fixed 10 s bucket) would hold only 11 s and 15 s, and allow it.
+    crash_at(&mut s, &w, 15, "w 2nd");
     assert_eq!(
         trace.take(),
         [
             "drop w",
             "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 2 \
-             restarts in 10s; last failure: Actor failed: again"
+             restarts in 10s; last failure: Actor failed: w 2nd",
+            "drop v" // the other child stops with its supervisor's state
         ]
     );
-    assert!(w.is_stopped());
+    assert!(v.is_stopped() && w.is_stopped());
 }
 
 /// top (one-for-one, 1 restart per minute) ─ mid (one-for-one, 1 restart per minute) ─ leaf.
@@ -173,7 +176,7 @@ fn escalation_climbs_two_levels() {
     let c = cause.clone();
     let top = top.start(
         &mut s,
-        stakker_core::Ret::new(move |got: Option<StopCause>| *c.borrow_mut() = got),
+        Ret::new(move |got: Option<StopCause>| *c.borrow_mut() = got),
     );
     s.run(at(0), false);
     let crash = |s: &mut Stakker, t: u64| {
@@ -278,16 +281,14 @@ fn calls_made_while_a_child_restarts_are_queued_for_the_new_instance_in_order() 
         .intensity(3, MINUTE)
         .backoff(Duration::from_secs(1), Duration::from_secs(1));
     let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, ret_nop!());
-    s.run(at(0), false);
+    let (mut s, _sup) = running(&spec, ret_nop!());
     w.call(|w, cx| w.crash(cx, "oops"));
     let r = reply(&trace);
     w.call(move |w, cx| w.job(cx, r)); // queued on the instance that fails first: dropped
     s.run(at(10), false);
     assert!(w.actor().is_none(), "restarting during the backoff");
-    for _ in 0..2 {
-        let r = reply(&trace);
+    for tag in ["first:", "second:"] {
+        let r = tagged_reply(&trace, tag);
         w.call(move |w, cx| w.job(cx, r));
     }
     s.run(at(500), false);
@@ -299,8 +300,35 @@ fn calls_made_while_a_child_restarts_are_queued_for_the_new_instance_in_order() 
             "drop w",
             "reply None",
             "start w@1010",
-            "reply Some(\"w job 1\")",
-            "reply Some(\"w job 2\")"
+            "first: Some(\"w job 1\")",
+            "second: Some(\"w job 2\")"
+        ]
+    );
+}
+
+/// A call that meets the failed instance before the supervisor has heard of the failure (it
+/// runs in the same batch, after the crash and before the queued notification) is held too.
+#[test]
+fn a_call_racing_the_failure_notification_waits_for_the_new_instance() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(3, MINUTE);
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let (mut s, _sup) = running(&spec, ret_nop!());
+    w.call(|w, cx| w.crash(cx, "oops"));
+    let (w2, t, r) = (w.clone(), trace.clone(), tagged_reply(&trace, "late call:"));
+    s.defer(move |_| {
+        t.push(format!("instance gone: {}", w2.actor().is_none()));
+        w2.call(move |w, cx| w.job(cx, r));
+    });
+    s.run(at(1), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "drop w",
+            "instance gone: true",
+            "start w@1",
+            "late call: Some(\"w job 1\")"
         ]
     );
 }
@@ -311,9 +339,7 @@ fn dropping_the_supervisor_stops_its_children_and_their_handles() {
     let mut spec = SupervisorSpec::new(Strategy::OneForOne);
     let a = spec.child("a", Restart::Permanent, worker(&trace, "a"));
     let b = spec.child("b", Restart::Permanent, worker(&trace, "b"));
-    let mut s = stakker();
-    let sup = spec.start(&mut s, notify(&trace, "sup"));
-    s.run(at(0), false);
+    let (mut s, sup) = running(&spec, notify(&trace, "sup"));
     drop(sup);
     s.run(at(1), false);
     assert_eq!(
@@ -327,4 +353,107 @@ fn dropping_the_supervisor_stops_its_children_and_their_handles() {
         ]
     );
     assert!(a.is_stopped() && b.is_stopped());
+}
+
+#[test]
+fn a_zero_restart_limit_lets_the_first_restart_escalate() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne).intensity(0, MINUTE);
+    let t = spec.child("t", Restart::Transient, worker(&trace, "t"));
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let (mut s, _sup) = running(&spec, notify(&trace, "sup"));
+    t.call(|w, cx| w.quit(cx)); // needs no restart: the supervisor carries on
+    s.run(at(1), false);
+    assert_eq!(trace.take(), ["start t@0", "start w@0", "drop t"]);
+    w.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(2), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "drop w",
+            "sup stopped: Actor failed: supervisor gave up: child `w` needed more than 0 \
+             restarts in 60s; last failure: Actor failed: oops"
+        ]
+    );
+}
+
+#[test]
+#[should_panic(expected = "SupervisorSpec::intensity: the period must be longer than zero")]
+fn a_zero_intensity_period_is_refused() {
+    let _ = SupervisorSpec::new(Strategy::OneForOne).intensity(3, Duration::ZERO);
+}
+
+/// The running supervisor would never start a child added to its spec later.
+#[test]
+#[should_panic(expected = "SupervisorSpec::child: child `late` added after the spec was started")]
+fn adding_a_child_after_start_is_refused() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne);
+    let _early = spec.child("early", Restart::Permanent, worker(&trace, "early"));
+    let mut s = stakker();
+    drop(spec.start(&mut s, ret_nop!())); // started, then stopped
+    s.run(at(0), false);
+    let _late = spec.child("late", Restart::Permanent, worker(&trace, "late"));
+}
+
+#[test]
+fn a_second_supervisor_from_a_running_spec_fails_and_the_first_carries_on() {
+    let trace = Trace::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne);
+    let w = spec.child("w", Restart::Permanent, worker(&trace, "w"));
+    let (mut s, first) = running(&spec, notify(&trace, "first"));
+    let _second = spec.clone().start(&mut s, notify(&trace, "second"));
+    s.run(at(1), false);
+    w.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(2), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start w@0",
+            "second stopped: Actor failed: supervisor not started: another supervisor from \
+             the same spec is running (they would share its child handles)",
+            "drop w",
+            "start w@2"
+        ]
+    );
+    assert_eq!(restarts(&mut s, &first), 1);
+    // Once the first has stopped, the spec can be started again.
+    drop(first);
+    s.run(at(3), false);
+    let _third = spec.start(&mut s, notify(&trace, "third"));
+    s.run(at(4), false);
+    assert_eq!(
+        trace.take(),
+        ["first stopped: Actor was dropped", "drop w", "start w@4"]
+    );
+}
+
+/// A supervisor stopped by its parent's group restart and started again at once: the new
+/// instance's `init` runs after the old one's termination, so it is not refused.
+#[test]
+fn a_supervisor_restarted_by_a_one_for_all_parent_starts_again() {
+    let trace = Trace::new();
+    let mut inner = SupervisorSpec::new(Strategy::OneForOne);
+    let _w = inner.child("w", Restart::Permanent, worker(&trace, "w"));
+    let mut outer = SupervisorSpec::new(Strategy::OneForAll).intensity(10, MINUTE);
+    let inner = outer.child("inner", Restart::Permanent, move |core, notify| {
+        inner.start(core, notify)
+    });
+    let x = outer.child("x", Restart::Permanent, worker(&trace, "x"));
+    let (mut s, _outer) = running(&outer, notify(&trace, "outer"));
+    let inner0 = inner.actor().unwrap();
+    x.call(|w, cx| w.crash(cx, "oops"));
+    s.run(at(1), false);
+    assert_eq!(
+        trace.take(),
+        [
+            "start x@0", // inner's worker starts from inner's own queued `init`, so after x
+            "start w@0",
+            "drop x",
+            "start x@1",
+            "drop w",
+            "start w@1"
+        ]
+    );
+    assert!(inner0.is_zombie() && inner.actor().is_some());
 }

@@ -95,8 +95,7 @@ pub fn worker(
     trace: &Trace,
     name: &'static str,
 ) -> impl Fn(&mut Core, Ret<StopCause>) -> ActorOwn<Worker> + 'static {
-    let trace = trace.clone();
-    move |core, notify| stakker_core::actor!(core, Worker::init(name, trace.clone(), false), notify)
+    factory(trace, name, false)
 }
 
 /// A factory for a worker whose `init` always fails.
@@ -104,14 +103,29 @@ pub fn failing_worker(
     trace: &Trace,
     name: &'static str,
 ) -> impl Fn(&mut Core, Ret<StopCause>) -> ActorOwn<Worker> + 'static {
+    factory(trace, name, true)
+}
+
+fn factory(
+    trace: &Trace,
+    name: &'static str,
+    fail_init: bool,
+) -> impl Fn(&mut Core, Ret<StopCause>) -> ActorOwn<Worker> + 'static {
     let trace = trace.clone();
-    move |core, notify| stakker_core::actor!(core, Worker::init(name, trace.clone(), true), notify)
+    move |core, notify| {
+        stakker_core::actor!(core, Worker::init(name, trace.clone(), fail_init), notify)
+    }
 }
 
 /// A `Ret<String>` that records what it got (`None` included).
 pub fn reply(trace: &Trace) -> Ret<String> {
+    tagged_reply(trace, "reply")
+}
+
+/// A `Ret<String>` that records `<tag> <what it got>`, to tell calls apart.
+pub fn tagged_reply(trace: &Trace, tag: &'static str) -> Ret<String> {
     let t = trace.clone();
-    Ret::new(move |r: Option<String>| t.push(format!("reply {r:?}")))
+    Ret::new(move |r: Option<String>| t.push(format!("{tag} {r:?}")))
 }
 
 /// A virtual-time host with no I/O: waiting moves its clock forward at once.
