@@ -148,6 +148,8 @@ pub struct TokioDriver {
     settle: bool,
     /// What was found by a wait that then yielded first, reported by the next one.
     carried: Activity,
+    /// The last wait returned `Ready`: the runtime has run since (the next wait is after it).
+    ran: bool,
 }
 
 impl TokioDriver {
@@ -183,6 +185,7 @@ impl TokioDriver {
             yielding: None,
             settle: false,
             carried: Activity::NONE,
+            ran: false,
         }
     }
 
@@ -274,6 +277,18 @@ impl EventLoop for TokioDriver {
         cx: &mut Context<'_>,
         max: Duration,
     ) -> Poll<Result<Activity, Infallible>> {
+        if std::mem::take(&mut self.ran) {
+            crate::io::ran(&self.shared);
+        }
+        let found = self.wait(cx, max);
+        self.ran = found.is_ready();
+        found
+    }
+}
+
+impl TokioDriver {
+    /// The wait itself; `poll_wait` adds the bookkeeping of runs.
+    fn wait(&mut self, cx: &mut Context<'_>, max: Duration) -> Poll<Result<Activity, Infallible>> {
         let fresh = self.fresh.replace(false);
         if let Some(y) = self.yielding.as_mut() {
             if y.as_mut().poll(cx).is_pending() {
@@ -284,6 +299,8 @@ impl EventLoop for TokioDriver {
             // Bridge tasks woken by tokio's drivers run on our set after this poll.
             return self.yield_with(cx, Activity::NONE);
         }
+        // Stored before looking: whatever arrives after the look wakes this task.
+        self.shared.remote.store_task(cx.waker());
         let found = self.collect();
         if found.any() || found.io_pending {
             self.settle = false;
@@ -307,16 +324,6 @@ impl EventLoop for TokioDriver {
             return Poll::Pending;
         }
         self.settle = false;
-        self.shared.remote.store_task(cx.waker());
-        // A wake or event that arrived before the waker was stored would be missed otherwise.
-        let found = self.collect();
-        if found.any() || found.io_pending {
-            return if fresh {
-                Poll::Ready(Ok(found))
-            } else {
-                self.yield_with(cx, found)
-            };
-        }
         // Re-registering with tokio's timer costs a lock: only when the sleep would end too
         // late. One that ends early just costs a loop (no timer fires before its time).
         let target = self.last_now + max;
