@@ -127,12 +127,18 @@ impl TokioHandle {
 ///   `Pending` at least once before the next `run` (waiting, or rescheduling itself at the
 ///   back of tokio's run queue), so one poll of the future is at most one `run`, and other
 ///   tasks on the thread progress between runs.
-/// - **Idle items wait for everything else.** A `run` with idle items allowed happens only
-///   after the driver has called `tokio::task::yield_now` (which tokio completes only after it
-///   has run the tasks that were ready and polled its I/O and timer drivers), then let its
-///   own bridge tasks run once, and then found no I/O readiness, no wake from another thread
-///   and no delivery from a bridge. Tasks made ready later, or beyond tokio's per-tick limit
-///   of 61 tasks, may see idle items run first.
+/// - **Idle items wait for the rest of the thread, as far as tokio lets a task know.** A
+///   `run` with idle items allowed happens only after the driver has awaited
+///   `tokio::task::yield_now` (which tokio completes at its next poll of its I/O and timer
+///   drivers: when its run queue is empty, or after `event_interval` task polls, 61 by
+///   default, if it never empties; a `LocalSet` likewise stops after 61 tasks per tick),
+///   then rescheduled itself once more behind the tasks those drivers woke (its bridge tasks
+///   among them), and then found no I/O readiness, no wake from another thread and no
+///   delivery from a bridge. So idle items never run ahead of anything that reached the
+///   driver, and they run after the other tasks on the thread when those need fewer than 61
+///   polls between them before they all wait. Tokio cannot tell a task whether others are
+///   ready, so under a constant load idle items run once per tokio tick: early, never
+///   starved.
 /// - **Time** is tokio's clock ([`now`]), so `tokio::time::pause`, `advance` and
 ///   `start_paused` give virtual time. The `Stakker` must be created with [`now`].
 pub struct TokioDriver {

@@ -269,9 +269,9 @@ async fn other_local_tasks_progress_between_runs() {
     assert!(seen.windows(2).all(|w| w[1] > w[0]), "{seen:?}");
 }
 
-/// Counts idle items; a local task keeps yielding while it has work.
-#[tokio::test(flavor = "current_thread")]
-async fn idle_items_wait_for_ready_tasks() {
+/// Runs a local task that stays in the run queue for `polls` polls next to a runtime with an
+/// idle item; returns how many polls the task had done when the idle item ran.
+async fn busy_count_at_idle(polls: u32) -> u32 {
     let mut s = Stakker::new(stakker_tokio::now());
     let driver = TokioDriver::new(&mut s);
     let busy = Rc::new(Cell::new(0u32));
@@ -285,17 +285,34 @@ async fn idle_items_wait_for_ready_tasks() {
     let b = busy.clone();
     local.spawn_local(async move {
         // Ready the whole time: it wakes itself directly (not a deferred yield).
-        for _ in 0..50 {
+        for _ in 0..polls {
             b.set(b.get() + 1);
             yield_plain().await;
         }
     });
-    assert!(local.run_until(within(driver.run(s))).await.is_some());
-    assert_eq!(
-        at_idle.get(),
-        Some(50),
-        "the idle item ran while the task was still ready"
-    );
+    assert!(within(local.run_until(driver.run(s))).await.is_some());
+    at_idle.get().expect("the idle item ran")
+}
+
+/// The guaranteed part: a task needing fewer than tokio's 61 polls per tick is done before
+/// the idle item runs.
+#[tokio::test(flavor = "current_thread")]
+async fn idle_items_wait_for_ready_tasks() {
+    for polls in [1, 20, 60] {
+        assert_eq!(
+            busy_count_at_idle(polls).await,
+            polls,
+            "the idle item ran while the task was still ready"
+        );
+    }
+}
+
+/// The documented limit: under a constant load (far more polls than a tick) idle items run
+/// before the load ends, and are not starved by it.
+#[tokio::test(flavor = "current_thread")]
+async fn idle_items_are_not_starved_by_constant_load() {
+    let at = busy_count_at_idle(10_000).await;
+    assert!(at < 10_000, "idle ran only after the load: {at}");
 }
 
 /// Receives from a channel fed by another thread; stops after `want` messages.

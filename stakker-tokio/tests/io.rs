@@ -351,3 +351,38 @@ async fn paused_interest_holds_deliveries_until_resumed() {
     assert!(within(local.run_until(driver.run(s))).await.is_some());
     assert_eq!(*log.borrow(), [b"x".to_vec()]);
 }
+
+/// Readiness that appears while the driver sleeps (no timer, nothing queued) wakes it.
+#[tokio::test(flavor = "current_thread")]
+async fn readiness_wakes_a_sleeping_driver() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let mut s = stakker_core::Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let got = Rc::new(Cell::new(false));
+    let (g, d) = (got.clone(), s.deferrer());
+    // Shuts down from the delivery itself: no timer keeps the driver polling.
+    let fwd = stakker_core::Fwd::new(move |_: Ready| {
+        g.set(true);
+        d.defer(|s| s.shutdown(StopCause::Stopped));
+    });
+    let _sock = h.register(sock, Interest::READABLE, 0, fwd);
+    let local = tokio::task::LocalSet::new();
+    let cause = local
+        .run_until(async move {
+            let run = tokio::task::spawn_local(driver.run(s));
+            // By then the driver has found nothing and sleeps.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            assert!(!got.get());
+            let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            tx.send_to(b"x", addr).unwrap();
+            let cause = within(run).await.unwrap();
+            assert!(got.get());
+            cause
+        })
+        .await;
+    assert!(matches!(cause, Some(StopCause::Stopped)));
+}
