@@ -540,3 +540,35 @@ async fn a_timer_added_during_a_sleep_fires_on_time() {
     assert!(within(local.run_until(driver.run(s))).await.is_some());
     assert_eq!(*trace.borrow(), ["early@15ms", "late@100ms"]);
 }
+
+/// Before idle items run, the bridge tasks that tokio's I/O poll woke (the poll that ended
+/// the driver's yield) run first: here a bridged future receiving a datagram that is already
+/// waiting, so its answer comes before the idle item.
+#[tokio::test(flavor = "current_thread")]
+async fn idle_items_wait_for_bridge_tasks_woken_with_the_yield() {
+    let trace = Trace::default();
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(b"x", sock.local_addr().unwrap()).unwrap();
+    let mut s = Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let t = trace.clone();
+    let answer = stakker_core::Ret::new(move |n: Option<usize>| {
+        t.borrow_mut().push(format!("answer {n:?}"));
+    });
+    let _guard = h.spawn(
+        async move {
+            let mut buf = [0; 8];
+            sock.recv(&mut buf).await.unwrap()
+        },
+        answer,
+    );
+    let t = trace.clone();
+    s.idle(move |s| {
+        t.borrow_mut().push("idle".to_string());
+        s.shutdown(StopCause::Stopped);
+    });
+    assert!(within(driver.run(s)).await.is_some());
+    assert_eq!(*trace.borrow(), ["answer Some(1)", "idle"]);
+}
