@@ -127,12 +127,18 @@ impl TokioHandle {
 ///   `Pending` at least once before the next `run` (waiting, or rescheduling itself at the
 ///   back of tokio's run queue), so one poll of the future is at most one `run`, and other
 ///   tasks on the thread progress between runs.
-/// - **Idle items wait for everything else.** A `run` with idle items allowed happens only
-///   after the driver has called `tokio::task::yield_now` (which tokio completes only after it
-///   has run the tasks that were ready and polled its I/O and timer drivers), then let its
-///   own bridge tasks run once, and then found no I/O readiness, no wake from another thread
-///   and no delivery from a bridge. Tasks made ready later, or beyond tokio's per-tick limit
-///   of 61 tasks, may see idle items run first.
+/// - **Idle items wait for the rest of the thread, as far as tokio lets a task know.** A
+///   `run` with idle items allowed happens only after the driver has awaited
+///   `tokio::task::yield_now` (which tokio completes at its next poll of its I/O and timer
+///   drivers: when its run queue is empty, or after `event_interval` task polls, 61 by
+///   default, if it never empties; a `LocalSet` likewise stops after 61 tasks per tick),
+///   then rescheduled itself once more behind the tasks those drivers woke (its bridge tasks
+///   among them), and then found no I/O readiness, no wake from another thread and no
+///   delivery from a bridge. So idle items never run ahead of anything that reached the
+///   driver, and they run after the other tasks on the thread when those need fewer than 61
+///   polls between them before they all wait. Tokio cannot tell a task whether others are
+///   ready, so under a constant load idle items run once per tokio tick: early, never
+///   starved.
 /// - **Time** is tokio's clock ([`now`]), so `tokio::time::pause`, `advance` and
 ///   `start_paused` give virtual time. The `Stakker` must be created with [`now`].
 pub struct TokioDriver {
@@ -148,6 +154,8 @@ pub struct TokioDriver {
     settle: bool,
     /// What was found by a wait that then yielded first, reported by the next one.
     carried: Activity,
+    /// The last wait returned `Ready`: the runtime has run since (the next wait is after it).
+    ran: bool,
 }
 
 impl TokioDriver {
@@ -183,6 +191,7 @@ impl TokioDriver {
             yielding: None,
             settle: false,
             carried: Activity::NONE,
+            ran: false,
         }
     }
 
@@ -274,6 +283,18 @@ impl EventLoop for TokioDriver {
         cx: &mut Context<'_>,
         max: Duration,
     ) -> Poll<Result<Activity, Infallible>> {
+        if std::mem::take(&mut self.ran) {
+            crate::io::ran(&self.shared);
+        }
+        let found = self.wait(cx, max);
+        self.ran = found.is_ready();
+        found
+    }
+}
+
+impl TokioDriver {
+    /// The wait itself; `poll_wait` adds the bookkeeping of runs.
+    fn wait(&mut self, cx: &mut Context<'_>, max: Duration) -> Poll<Result<Activity, Infallible>> {
         let fresh = self.fresh.replace(false);
         if let Some(y) = self.yielding.as_mut() {
             if y.as_mut().poll(cx).is_pending() {
@@ -284,6 +305,8 @@ impl EventLoop for TokioDriver {
             // Bridge tasks woken by tokio's drivers run on our set after this poll.
             return self.yield_with(cx, Activity::NONE);
         }
+        // Stored before looking: whatever arrives after the look wakes this task.
+        self.shared.remote.store_task(cx.waker());
         let found = self.collect();
         if found.any() || found.io_pending {
             self.settle = false;
@@ -307,16 +330,6 @@ impl EventLoop for TokioDriver {
             return Poll::Pending;
         }
         self.settle = false;
-        self.shared.remote.store_task(cx.waker());
-        // A wake or event that arrived before the waker was stored would be missed otherwise.
-        let found = self.collect();
-        if found.any() || found.io_pending {
-            return if fresh {
-                Poll::Ready(Ok(found))
-            } else {
-                self.yield_with(cx, found)
-            };
-        }
         // Re-registering with tokio's timer costs a lock: only when the sleep would end too
         // late. One that ends early just costs a loop (no timer fires before its time).
         let target = self.last_now + max;

@@ -241,6 +241,8 @@ struct Entry {
     waker: Waker,
     /// Held back at a lower priority (not polled again until dispatched).
     held: bool,
+    /// Its call is queued and has not run yet (not polled again until it has).
+    queued: bool,
     /// The dispatch round that last polled it (polled at most once per round).
     round: u64,
 }
@@ -261,7 +263,9 @@ pub(crate) struct IoTable {
     held: [VecDeque<(u64, Ready)>; MAX_PRI as usize + 1],
     /// How many events `held` has, in all levels.
     held_count: usize,
-    /// Delivered last round (re-polled after the handler has run) or newly registered.
+    /// Delivered, waiting for the run that calls the handler (see [`ran`]).
+    delivered: Vec<u64>,
+    /// To poll in the next round: delivered before the last run, or newly registered.
     recheck: Vec<u64>,
     /// Scratch: the tokens being polled this round (fired wakers, then `recheck`).
     polling: Vec<u64>,
@@ -292,12 +296,19 @@ impl Wake for TokenWake {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.remote
+        let mut fired = self
+            .remote
             .fired
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(self.token);
-        self.remote.wake_task();
+            .unwrap_or_else(PoisonError::into_inner);
+        fired.push(self.token);
+        let first = fired.len() == 1;
+        drop(fired);
+        // The driver takes the whole list at once, so a non-empty list means it was woken
+        // after it last looked: one wake per batch of readiness (tokio reports them together).
+        if first {
+            self.remote.wake_task();
+        }
     }
 }
 
@@ -335,7 +346,7 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
         let mut calls = std::mem::take(&mut t.calls);
         for &tok in &polling {
             let Some(e) = t.get(tok) else { continue };
-            if e.held || e.round == round {
+            if e.held || e.queued || e.round == round {
                 continue;
             }
             e.round = round;
@@ -346,8 +357,9 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
                 continue;
             }
             if e.pri >= top {
+                e.queued = true;
                 calls.push((e.fwd.clone(), ready));
-                t.recheck.push(tok);
+                t.delivered.push(tok);
             } else {
                 e.held = true;
                 let pri = e.pri as usize;
@@ -363,8 +375,9 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
                     t.held_count -= 1;
                     if let Some(e) = t.get(tok) {
                         e.held = false;
+                        e.queued = true;
                         calls.push((e.fwd.clone(), ready));
-                        t.recheck.push(tok);
+                        t.delivered.push(tok);
                     }
                 }
                 if !calls.is_empty() {
@@ -384,6 +397,20 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
         activity,
         io_pending: t.held_count > 0,
     }
+}
+
+/// The runtime has run since the last dispatch: the handlers of the delivered calls have run,
+/// so their objects are polled again in the next round.
+pub(crate) fn ran(shared: &Shared) {
+    let mut t = shared.io.borrow_mut();
+    let mut delivered = std::mem::take(&mut t.delivered);
+    for &tok in &delivered {
+        if let Some(e) = t.get(tok) {
+            e.queued = false;
+        }
+    }
+    t.recheck.append(&mut delivered);
+    t.delivered = delivered;
 }
 
 /// A registered I/O object: dereferences to it (tokio's `try_read`, `try_write`, `try_io`
@@ -471,6 +498,7 @@ impl TokioHandle {
             fwd,
             waker,
             held: false,
+            queued: false,
             round: 0,
         });
         t.top = t.top.max(pri);

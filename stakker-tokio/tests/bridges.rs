@@ -1,5 +1,6 @@
 //! Futures, streams and channels to actors, and actors to futures, with their cancellation.
 
+mod support;
 use futures_core::Stream;
 use stakker_core::{actor, call, fwd_to, ret_nop, ret_shutdown, ret_to, stop};
 use stakker_core::{Ret, Stakker, StopCause, CX};
@@ -8,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use support::within;
 
 /// A future that finishes when told to and records when it is dropped.
 struct Gate {
@@ -95,7 +97,7 @@ async fn future_output_arrives_by_ret() {
         tokio::task::yield_now().await;
         open.set(Some(9));
     });
-    assert!(opener.run_until(driver.run(s)).await.is_some());
+    assert!(opener.run_until(within(driver.run(s))).await.is_some());
     assert_eq!(*got.borrow(), [Some(9)]);
     assert!(dropped.get());
 }
@@ -126,7 +128,7 @@ async fn dropping_the_guard_drops_the_future_and_ret_reports_none() {
                 let g2 = g2.clone();
                 poll_until(s, move || d.get() && !g2.borrow().is_empty());
             });
-            run.await.unwrap();
+            within(run).await.unwrap();
         })
         .await;
     assert!(dropped.get(), "the future was dropped");
@@ -156,7 +158,7 @@ async fn actor_death_cancels_the_future_and_ret_reports_none() {
     h.defer(move |_| drop(holder)); // its last owner: the holder dies
     let (d, g2) = (dropped.clone(), got.clone());
     h.defer(move |s| poll_until(s, move || d.get() && !g2.borrow().is_empty()));
-    assert!(driver.run(s).await.is_some());
+    assert!(within(driver.run(s)).await.is_some());
     assert!(dropped.get());
     assert_eq!(*got.borrow(), [None]);
 }
@@ -238,7 +240,7 @@ async fn stream_run(window: usize) -> (Vec<u32>, Vec<u32>) {
         Consumer::init(Rc::default(), window, done.clone()),
         ret_shutdown!(s)
     );
-    assert!(driver.run(s).await.is_some());
+    assert!(within(driver.run(s)).await.is_some());
     let d = done.borrow().clone();
     d
 }
@@ -310,7 +312,7 @@ async fn bounded_mpsc_feeds_an_actor_and_holds_senders_back() {
             assert!(i + 1 - g.borrow().len() as u32 <= 3);
         }
     });
-    assert!(local.run_until(driver.run(s)).await.is_some());
+    assert!(local.run_until(within(driver.run(s))).await.is_some());
     assert_eq!(*got.borrow(), (0..10).collect::<Vec<_>>());
 }
 
@@ -325,7 +327,7 @@ async fn unbounded_mpsc_feeds_an_actor() {
     }
     drop(tx);
     let _inbox = actor!(s, Inbox::unbounded(rx, got.clone()), ret_shutdown!(s));
-    assert!(driver.run(s).await.is_some());
+    assert!(within(driver.run(s)).await.is_some());
     assert_eq!(*got.borrow(), (0..10).collect::<Vec<_>>());
 }
 
@@ -353,11 +355,17 @@ async fn async_code_on_the_same_thread_awaits_an_actor() {
         .run_until(async move {
             let run = tokio::task::spawn_local(driver.run(s));
             let a = oracle.clone();
-            assert_eq!(h.ask(move |_, ret| call!([a], ask(4, ret))).await, Some(40));
+            assert_eq!(
+                within(h.ask(move |_, ret| call!([a], ask(4, ret)))).await,
+                Some(40)
+            );
             let a = oracle.clone();
-            assert_eq!(h.ask(move |_, ret| call!([a], ask(3, ret))).await, None);
+            assert_eq!(
+                within(h.ask(move |_, ret| call!([a], ask(3, ret)))).await,
+                None
+            );
             h.defer(|s| s.shutdown(StopCause::Stopped));
-            assert!(run.await.unwrap().is_some());
+            assert!(within(run).await.unwrap().is_some());
         })
         .await;
 }
@@ -408,8 +416,8 @@ async fn a_task_on_another_thread_awaits_an_actor() {
         let answers = (asker.ask(2).await, asker.ask(3).await, asker.ask(0).await);
         (answers, asker.ask(4).await)
     });
-    assert!(driver.run(s).await.is_some());
-    let ((a, b, c), after) = task.await.unwrap();
+    assert!(within(driver.run(s)).await.is_some());
+    let ((a, b, c), after) = within(task).await.unwrap();
     assert_eq!((a, b, c, after), (Some(3), None, None, None));
     other.shutdown_background();
 }
@@ -455,10 +463,13 @@ async fn send_future_on_a_multi_thread_runtime_reports_by_waker() {
             let got = got2;
             let run = tokio::task::spawn_local(driver.run(s));
             drop(never);
-            assert!(rx.await.is_err(), "the cancelled future was dropped");
+            assert!(
+                within(rx).await.is_err(),
+                "the cancelled future was dropped"
+            );
             let g = got.clone();
             h.defer(move |s| poll_until(s, move || g.borrow().len() == 2));
-            assert!(run.await.unwrap().is_some());
+            assert!(within(run).await.unwrap().is_some());
         })
         .await;
     let got = got.borrow();

@@ -1,11 +1,13 @@
 //! Tokio I/O readiness as `Fwd<Ready>` calls: a loopback echo server with many clients.
 
+mod support;
 use stakker_core::{actor, actor_in_slab, fwd_to, ret_nop, stop};
 use stakker_core::{ActorOwnSlab, StopCause, CX};
 use stakker_tokio::tokio::io::Interest;
 use stakker_tokio::tokio::net::{TcpListener, TcpStream};
 use stakker_tokio::{IoSource, Listener, Ready, TokioDriver, TokioHandle};
 use std::io::ErrorKind;
+use support::within;
 
 /// Accepts connections and gives each to an `Echo` actor.
 struct Server {
@@ -114,11 +116,11 @@ async fn loopback_echo_with_many_clients() {
                 .collect();
             let mut bytes = 0;
             for c in clients {
-                bytes += c.await.unwrap();
+                bytes += within(c).await.unwrap();
             }
             assert!(bytes > CLIENTS * ROUNDS);
             h.defer(|s| s.shutdown(StopCause::Stopped));
-            assert!(run.await.unwrap().is_some());
+            assert!(within(run).await.unwrap().is_some());
         })
         .await;
     drop(server);
@@ -143,7 +145,7 @@ async fn priorities_deliver_higher_first() {
     let hi = reader(&h, hi, 9, "hi", order.clone());
     let o = order.clone();
     h.defer(move |s| wait_for(s, o));
-    assert!(driver.run(s).await.is_some());
+    assert!(within(driver.run(s)).await.is_some());
     assert_eq!(*order.borrow(), ["hi", "lo"]);
     drop((lo, hi));
 }
@@ -217,7 +219,7 @@ async fn async_fd_reports_read_closed() {
     #[allow(deprecated)]
     let fd = AsyncFd::new(b).unwrap();
     *slot.borrow_mut() = Some(h.register(fd, Interest::READABLE, 0, fwd));
-    assert!(driver.run(s).await.is_some());
+    assert!(within(driver.run(s)).await.is_some());
     let seen = seen.borrow();
     let (r, data) = &seen[0];
     assert!(
@@ -262,6 +264,125 @@ async fn readiness_left_set_is_delivered_again_and_wouldblock_ends_it() {
         log2.borrow_mut().push(got);
     });
     *slot.borrow_mut() = Some(h.register(sock, Interest::READABLE, 0, fwd));
-    assert!(driver.run(s).await.is_some());
+    assert!(within(driver.run(s)).await.is_some());
     assert_eq!(*log.borrow(), ["1", "2", "3", "WouldBlock"]);
+}
+
+/// Readiness the handler leaves set is delivered again only after the driver has yielded:
+/// a local task that is always in the run queue moves on between any two deliveries.
+#[tokio::test(flavor = "current_thread")]
+async fn redelivery_waits_for_other_local_tasks() {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for m in [b"1", b"2", b"3", b"4"] {
+        tx.send_to(m, sock.local_addr().unwrap()).unwrap();
+    }
+    let mut s = stakker_core::Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let other = Rc::new(Cell::new(0u32));
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let slot = Slot::default();
+    let (o, seen2, slot2, d) = (other.clone(), seen.clone(), slot.clone(), s.deferrer());
+    // Queued like an actor call; one datagram per call, so the readiness stays set after
+    // each of the first three.
+    let fwd = stakker_core::Fwd::new(move |_: Ready| {
+        let (o, seen, slot) = (o.clone(), seen2.clone(), slot2.clone());
+        d.defer(move |s| {
+            let mut buf = [0; 8];
+            if slot.borrow().as_ref().unwrap().try_recv(&mut buf).is_ok() {
+                seen.borrow_mut().push(o.get());
+                if seen.borrow().len() == 4 {
+                    s.shutdown(StopCause::Stopped);
+                }
+            }
+        });
+    });
+    *slot.borrow_mut() = Some(h.register(sock, Interest::READABLE, 0, fwd));
+    let local = tokio::task::LocalSet::new();
+    let o = other.clone();
+    local.spawn_local(async move {
+        loop {
+            o.set(o.get() + 1);
+            support::yield_plain().await;
+        }
+    });
+    assert!(within(local.run_until(driver.run(s))).await.is_some());
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 4);
+    assert!(seen.windows(2).all(|w| w[1] > w[0]), "{seen:?}");
+}
+
+/// `set_interest(None)` holds deliveries back while data waits; `Some` resumes them.
+#[tokio::test(flavor = "current_thread")]
+async fn paused_interest_holds_deliveries_until_resumed() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut s = stakker_core::Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let slot = Slot::default();
+    let (log2, slot2, d) = (log.clone(), slot.clone(), s.deferrer());
+    let fwd = stakker_core::Fwd::new(move |_: Ready| {
+        let mut buf = [0; 8];
+        while let Ok(n) = slot2.borrow().as_ref().unwrap().try_recv(&mut buf) {
+            log2.borrow_mut().push(buf[..n].to_vec());
+        }
+        d.defer(|s| s.shutdown(StopCause::Stopped));
+    });
+    let addr = sock.local_addr().unwrap();
+    *slot.borrow_mut() = Some(h.register(sock, Interest::READABLE, 0, fwd));
+    slot.borrow().as_ref().unwrap().set_interest(None);
+    tx.send_to(b"x", addr).unwrap();
+    let local = tokio::task::LocalSet::new();
+    let (log3, slot3) = (log.clone(), slot.clone());
+    local.spawn_local(async move {
+        // Long enough for the datagram to arrive and be delivered, had it not been paused.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(log3.borrow().is_empty(), "delivered while paused");
+        let resume = Some(Interest::READABLE);
+        slot3.borrow().as_ref().unwrap().set_interest(resume);
+    });
+    assert!(within(local.run_until(driver.run(s))).await.is_some());
+    assert_eq!(*log.borrow(), [b"x".to_vec()]);
+}
+
+/// Readiness that appears while the driver sleeps (no timer, nothing queued) wakes it.
+#[tokio::test(flavor = "current_thread")]
+async fn readiness_wakes_a_sleeping_driver() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let mut s = stakker_core::Stakker::new(stakker_tokio::now());
+    let driver = TokioDriver::new(&mut s);
+    let h = driver.handle();
+    let got = Rc::new(Cell::new(false));
+    let (g, d) = (got.clone(), s.deferrer());
+    // Shuts down from the delivery itself: no timer keeps the driver polling.
+    let fwd = stakker_core::Fwd::new(move |_: Ready| {
+        g.set(true);
+        d.defer(|s| s.shutdown(StopCause::Stopped));
+    });
+    let _sock = h.register(sock, Interest::READABLE, 0, fwd);
+    let local = tokio::task::LocalSet::new();
+    let cause = local
+        .run_until(async move {
+            let run = tokio::task::spawn_local(driver.run(s));
+            // By then the driver has found nothing and sleeps.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            assert!(!got.get());
+            let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            tx.send_to(b"x", addr).unwrap();
+            let cause = within(run).await.unwrap();
+            assert!(got.get());
+            cause
+        })
+        .await;
+    assert!(matches!(cause, Some(StopCause::Stopped)));
 }

@@ -3,8 +3,10 @@
 //! current-thread tokio runtime: `TokioDriver::run` awaited by `block_on` on the server
 //! thread. The listener and each connection are registered with `TokioHandle::register`, so
 //! readiness arrives as `Fwd<Ready>` calls; a connection watches `WRITABLE` only while output
-//! is buffered. The actor reads and writes with `try_read`/`try_write`, reading until
-//! `WouldBlock` like the mio-based servers.
+//! is buffered. The actor reads and writes with `try_read`/`try_write` and, like tokio's own
+//! `read`, takes a short read as "drained": it then clears the readiness with `try_io`
+//! instead of paying a `read` that returns `EAGAIN`, so it makes the same syscalls as the
+//! `tokio-local` tasks it is compared with.
 
 use super::common::{Echo, Ready, ServerHandle, Stopper};
 use stakker_core::{actor, actor_in_slab, fwd_to, ret_shutdown};
@@ -21,11 +23,22 @@ use tokio::net::{TcpListener, TcpStream};
 struct TryIo<'a> {
     stream: &'a TcpStream,
     want_write: &'a Cell<bool>,
+    /// The last read filled less than its buffer: the socket had no more data.
+    drained: bool,
 }
 
 impl Read for TryIo<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.stream.try_read(buf)
+        if std::mem::take(&mut self.drained) {
+            // Tokio's `read` rule: a closure's `WouldBlock` clears the readiness tokio has
+            // seen so far (data arriving later sets it again), so the drain costs no syscall.
+            return self
+                .stream
+                .try_io(Interest::READABLE, || Err(ErrorKind::WouldBlock.into()));
+        }
+        let r = self.stream.try_read(buf);
+        self.drained = matches!(r, Ok(n) if n > 0 && n < buf.len());
+        r
     }
 }
 
@@ -112,6 +125,7 @@ impl Conn {
         let mut io = TryIo {
             stream: &self.stream,
             want_write: &self.want_write,
+            drained: false,
         };
         if !self.echo.ready(&mut io, ready_of(ready)) {
             return cx.stop(); // the listener's slab drops it, closing the stream
