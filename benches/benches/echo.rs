@@ -27,8 +27,8 @@
 //!   (`shared/echo/core_tokio.rs`): `TokioDriver::run` on a current-thread runtime, the
 //!   listener and the connections registered with `TokioHandle::register` (readiness as
 //!   `Fwd<Ready>` calls, writable watched only while output is buffered); the actor reads and
-//!   writes with `try_read`/`try_write`, reading until `WouldBlock` like the mio-based
-//!   servers (`try_read` does not skip that extra `read`).
+//!   writes with `try_read`/`try_write`, taking a short read as drained like tokio's `read`
+//!   (it clears readiness through `try_io`), so it makes the same syscalls as `tokio-local`.
 //! - `stakker-0.2.16+stakker_mio`: the original crate with its original adapter
 //!   (`stakker_mio` 0.3.0): `MioPoll`, a `TcpStreamBuf` per connection, the main loop from its
 //!   documentation.
