@@ -18,8 +18,9 @@
 //! To be told when an actor you do *not* own stops, use a monitor instead
 //! ([`stakker_core::Actor::monitor`]).
 //!
-//! The guide's page, with a worked example and a comparison with kameo and
-//! ractor-supervisor, is [Supervision](../../docs/src/supervision.md).
+//! The guide's page, with a worked example (a crashing worker pool, tested in virtual time
+//! under `stakker-testkit`'s `Sim`) and a comparison with kameo and ractor-supervisor, is
+//! [Supervision](../../docs/src/supervision.md).
 //!
 //! ```
 //! use stakker_core::{actor, fail, ret_nop, Stakker, CX};

@@ -6,6 +6,7 @@ mod util;
 use stakker_core::time::Duration;
 use stakker_core::{ret_nop, ActorOwn, Ret, Stakker, StopCause};
 use stakker_supervisor::{Child, IntensityExceeded, Restart, Strategy, Supervisor, SupervisorSpec};
+use stakker_testkit::Sim;
 use util::{at, failing_worker, notify, reply, stakker, tagged_reply, worker, Trace, Worker};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -251,15 +252,14 @@ fn backoff_doubles_up_to_its_maximum_on_the_runtimes_timers() {
         .intensity(4, MINUTE)
         .backoff(Duration::from_secs(1), Duration::from_secs(3));
     let _w = spec.child("w", Restart::Permanent, failing_worker(&trace, "w"));
-    let mut s = stakker();
-    let _sup = spec.start(&mut s, notify(&trace, "sup"));
-    // Jump from timer to timer, as a virtual-time host does.
-    let mut now = at(0);
-    s.run(now, false);
-    while let Some(next) = s.next_expiry() {
-        now = next;
-        s.run(now, false);
+    let mut sim = Sim::new();
+    let _sup = spec.start(&mut sim, notify(&trace, "sup"));
+    sim.run();
+    let mut timers = Vec::new();
+    while let Some(t) = sim.advance_to_next_timer() {
+        timers.push(t);
     }
+    assert_eq!(timers, [at(1_000), at(3_000), at(6_000), at(9_000)]);
     assert_eq!(
         trace.take(),
         [

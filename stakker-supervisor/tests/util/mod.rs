@@ -1,9 +1,7 @@
-//! Helpers shared by the supervisor tests: a trace, a worker that can be told to fail in
-//! every way, and a virtual-time host.
+//! Helpers shared by the supervisor tests: a trace, and a worker that can be told to fail in
+//! every way.
 #![allow(dead_code, missing_docs, unreachable_pub)]
 
-use core::task::{Context, Poll};
-use stakker_core::host::{Activity, EventLoop};
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{fail, ret, stop, ActorOwn, Core, Ret, Stakker, StopCause, CX};
 use std::cell::RefCell;
@@ -25,9 +23,10 @@ impl Trace {
     }
 }
 
-/// Virtual time: `ms` milliseconds after the origin.
+/// Virtual time: `ms` milliseconds after the origin, which is where the testkit's `Sim`
+/// starts its clock, so that tests on a plain `Stakker` and under `Sim` read the same.
 pub fn at(ms: u64) -> Instant {
-    Instant::from_millis(ms)
+    stakker_testkit::SIM_EPOCH + Duration::from_millis(ms)
 }
 
 /// The runtime's time in milliseconds since the origin.
@@ -126,22 +125,4 @@ pub fn reply(trace: &Trace) -> Ret<String> {
 pub fn tagged_reply(trace: &Trace, tag: &'static str) -> Ret<String> {
     let t = trace.clone();
     Ret::new(move |r: Option<String>| t.push(format!("{tag} {r:?}")))
-}
-
-/// A virtual-time host with no I/O: waiting moves its clock forward at once.
-pub struct VirtualClock(pub Instant);
-
-impl EventLoop for VirtualClock {
-    type Error = core::convert::Infallible;
-    fn now(&mut self) -> Instant {
-        self.0
-    }
-    fn poll_wait(
-        &mut self,
-        _: &mut Context<'_>,
-        max: Duration,
-    ) -> Poll<Result<Activity, Self::Error>> {
-        self.0 += max;
-        Poll::Ready(Ok(Activity::NONE))
-    }
 }
