@@ -1,7 +1,28 @@
-//! `stakker-mio` will drive a `stakker-core` runtime from a `mio::Poll` loop: I/O readiness
-//! delivered as `Fwd<Ready>` calls, priorities, buffered TCP/UDP helpers and optional TLS,
-//! with the same public API as the original `stakker_mio` 0.3.0.
+//! Drives a `stakker-core` runtime from a `mio` poll loop.
 //!
-//! **Not implemented yet**: this crate has no public API so far. The adapter contract it
-//! will implement already exists in the core (`stakker_core::host::EventLoop` and the loop
-//! driver); see `docs/writing-an-adapter.md` for how an adapter plugs in.
+//! (Crate docs: see below; filled in step 4.)
+
+#![forbid(unsafe_code)]
+
+/// The `mio` this crate is built on (1.x with `os-poll`, `os-ext` and `net`): use it instead of
+/// a `mio` dependency of your own, so both name the same types.
+pub use mio;
+
+#[cfg(unix)]
+mod fdsource;
+mod miopoll;
+
+#[cfg(unix)]
+pub use fdsource::FdSource;
+pub use miopoll::{MioPoll, MioSource, Ready};
+
+/// Runs `f` again while it fails with `ErrorKind::Interrupted` (a signal arrived): in a
+/// non-blocking loop a retry is always the right answer.
+pub(crate) fn retry<R>(mut f: impl FnMut() -> std::io::Result<R>) -> std::io::Result<R> {
+    loop {
+        match f() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
