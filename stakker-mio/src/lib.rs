@@ -11,10 +11,14 @@ pub use mio;
 #[cfg(unix)]
 mod fdsource;
 mod miopoll;
+mod tcp;
+mod udp;
 
 #[cfg(unix)]
 pub use fdsource::FdSource;
 pub use miopoll::{MioPoll, MioSource, Ready};
+pub use tcp::{ReadStatus, TcpStreamBuf};
+pub use udp::{UdpQueue, UdpServerQueue};
 
 /// Runs `f` again while it fails with `ErrorKind::Interrupted` (a signal arrived): in a
 /// non-blocking loop a retry is always the right answer.
