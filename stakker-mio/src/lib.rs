@@ -141,6 +141,10 @@
 
 #![forbid(unsafe_code)]
 
+/// The `rustls` this crate's TLS engines are built on (feature `rustls`).
+#[cfg(feature = "rustls")]
+pub use rustls;
+
 /// The `mio` this crate is built on (1.x with `os-poll`, `os-ext` and `net`): use it instead of
 /// a `mio` dependency of your own, so both name the same types.
 pub use mio;
@@ -149,12 +153,16 @@ pub use mio;
 mod fdsource;
 mod miopoll;
 mod tcp;
+#[cfg(feature = "rustls")]
+mod tls;
 mod udp;
 
 #[cfg(unix)]
 pub use fdsource::FdSource;
 pub use miopoll::{MioPoll, MioSource, Ready};
 pub use tcp::{ReadStatus, TcpStreamBuf};
+#[cfg(feature = "rustls")]
+pub use tls::{TlsClientEngine, TlsEof, TlsError, TlsServerEngine};
 pub use udp::{UdpQueue, UdpServerQueue};
 
 /// Runs `f` again while it fails with `ErrorKind::Interrupted` (a signal arrived): in a

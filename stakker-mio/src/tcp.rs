@@ -256,6 +256,16 @@ impl Write for TcpStreamBuf {
         Ok(buf.len())
     }
 
+    /// Appends every buffer to `out`.
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> Result<usize> {
+        let mut n = 0;
+        for buf in bufs {
+            self.out.extend_from_slice(buf);
+            n += buf.len();
+        }
+        Ok(n)
+    }
+
     /// Does nothing: the inherent [`TcpStreamBuf::flush`] sends `out`.
     fn flush(&mut self) -> Result<()> {
         Ok(())
