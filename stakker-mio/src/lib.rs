@@ -128,8 +128,9 @@
 //! # Past one thread
 //!
 //! A `Stakker` and its `MioPoll` belong to one thread. When one thread is not enough, run one
-//! runtime per thread and spread the connections over them (one accepting thread handing
-//! sockets to shards through a `Channel`, or one `SO_REUSEPORT` listener per shard).
+//! runtime per thread and give each connection to one of them: [`Shards`] starts the shard
+//! threads (one per core by default), hands them accepted connections through the core's
+//! `Channel`, and stops them all with one call. The `sharded` example is a complete server.
 //!
 //! # Guide
 //!
@@ -152,6 +153,7 @@ pub use mio;
 #[cfg(unix)]
 mod fdsource;
 mod miopoll;
+mod shard;
 mod tcp;
 #[cfg(feature = "rustls")]
 mod tls;
@@ -160,6 +162,7 @@ mod udp;
 #[cfg(unix)]
 pub use fdsource::FdSource;
 pub use miopoll::{MioPoll, MioSource, Ready};
+pub use shard::Shards;
 pub use tcp::{ReadStatus, TcpStreamBuf};
 #[cfg(feature = "rustls")]
 pub use tls::{TlsClientEngine, TlsEof, TlsError, TlsServerEngine};

@@ -198,3 +198,28 @@ impl Echo {
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
+
+/// Owns echo actors for connections handed over from elsewhere (a shard's entry point).
+pub struct Hub {
+    conns: ActorOwnSlab<Echo>,
+    stats: Shared,
+}
+
+impl Hub {
+    pub fn init(_cx: CX![]) -> Option<Self> {
+        Some(Hub {
+            conns: ActorOwnSlab::new(),
+            stats: Shared::default(),
+        })
+    }
+
+    pub fn conn(&mut self, cx: CX![], stream: TcpStream) {
+        let stats = self.stats.clone();
+        actor_in_slab!(
+            self.conns,
+            cx,
+            Echo::init(stream, stats),
+            stakker_core::ret_nop!()
+        );
+    }
+}
