@@ -82,7 +82,7 @@ impl Shards {
             let thread = std::thread::Builder::new()
                 .name(format!("stakker-shard-{index}"))
                 .spawn(move || run_shard(index, &*setup, tx));
-            let started = thread.map_err(Error::from).and_then(|t| {
+            let started = thread.and_then(|t| {
                 shards.threads.push(t);
                 rx.recv()
                     .map_err(|_| Error::other("a shard thread died while starting"))?
