@@ -4,7 +4,7 @@ use crate::mio::event::{Event, Source};
 use crate::mio::{Events, Interest, Poll, Token, Waker};
 use crate::retry;
 use slab::Slab;
-use stakker_core::host::{run_blocking, Activity, EventLoop, WakeFlag};
+use stakker_core::host::{run_blocking_max_wait, Activity, EventLoop, WakeFlag};
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{Deferrer, Fwd, Stakker, StopCause};
 use std::cell::RefCell;
@@ -38,7 +38,7 @@ impl fmt::Debug for MioPoll {
                 .debug_struct("MioPoll")
                 .field("sources", &(c.slots.len() - 1))
                 .field("top_priority", &c.top)
-                .field("held", &c.held_count())
+                .field("held", &c.held_len)
                 .finish(),
             Err(_) => f.write_str("MioPoll { <busy> }"),
         }
@@ -70,6 +70,8 @@ struct Control {
     top: u32,
     /// FIFO of held events per level (the top level's is never used).
     held: [Vec<Held>; MAX_PRI as usize + 1],
+    /// Events in `held`, all levels together.
+    held_len: usize,
     /// Handlers to call once the borrow of `Control` is released, so a handler may use the
     /// `MioPoll` (add or drop sources) without a `RefCell` panic. Kept to reuse its buffer.
     calls: Vec<(Fwd<Ready>, Ready)>,
@@ -87,10 +89,6 @@ struct Round {
 }
 
 impl Control {
-    fn held_count(&self) -> usize {
-        self.held.iter().map(Vec::len).sum()
-    }
-
     fn add(
         &mut self,
         source: &mut impl Source,
@@ -145,6 +143,7 @@ impl Control {
                 serial,
                 ready,
             });
+            self.held_len += 1;
         }
     }
 
@@ -155,6 +154,7 @@ impl Control {
                 continue;
             }
             let mut queue = std::mem::take(&mut self.held[level]);
+            self.held_len -= queue.len();
             for h in queue.drain(..) {
                 match self.slots.get(h.slot) {
                     Some(s) if s.serial == h.serial => {
@@ -176,7 +176,10 @@ impl Control {
 
     fn wait(&mut self, max: Duration) -> Result<Round> {
         let Control { poll, events, .. } = self;
-        retry(|| poll.poll(events, Some(max)))?;
+        // `Duration::MAX` is "no bound" (see `MioPoll::run`): sleeping without a timeout
+        // spares the kernel arming and cancelling a timer on every wait.
+        let timeout = (max != Duration::MAX).then_some(max);
+        retry(|| poll.poll(events, timeout))?;
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         let mut round = Round::default();
         for ev in &events {
@@ -230,6 +233,7 @@ impl MioPoll {
             next_serial: 1,
             top: waker_pri,
             held: Default::default(),
+            held_len: 0,
             calls: Vec::new(),
             flag,
             waker,
@@ -299,40 +303,40 @@ impl MioPoll {
     }
 
     /// Runs `stakker` with this poll as its host until shutdown, returning the shutdown cause
-    /// (the core's [`run_blocking`] with this poll).
+    /// (the core's [`run_blocking_max_wait`] with this poll). With nothing scheduled the poll
+    /// sleeps until an event or a wake arrives, with no timeout at all: a wait of
+    /// `Duration::MAX` means "no bound" to this host.
     ///
     /// # Errors
     ///
     /// A failure of `mio::Poll::poll` itself (`Interrupted` is retried).
     pub fn run(&self, stakker: &mut Stakker) -> Result<Option<StopCause>> {
-        run_blocking(stakker, &mut self.clone())
+        run_blocking_max_wait(stakker, &mut self.clone(), Duration::MAX)
     }
 
     /// One wait and dispatch, reported the way the core's driver wants it.
     fn wait(&self, max: Duration) -> Result<Activity> {
-        let (round, mut calls, flag) = {
+        let (found, mut calls) = {
             let mut ctrl = self.rc.borrow_mut();
             let round = ctrl.wait(max)?;
-            let calls = std::mem::take(&mut ctrl.calls);
-            let io_pending = ctrl.held_count() != 0;
-            (round, calls, (io_pending, ctrl.flag.clone()))
+            // Taken only when the wake event was dispatched: a wake held at a low priority
+            // stays set until its level's turn.
+            let woken = round.wake_seen && ctrl.flag.take();
+            let found = Activity {
+                activity: round.dispatched,
+                io_pending: ctrl.held_len != 0,
+                woken,
+            };
+            (found, std::mem::take(&mut ctrl.calls))
         };
         for (fwd, ready) in calls.drain(..) {
             fwd.fwd(ready);
         }
         let mut ctrl = self.rc.borrow_mut();
-        if ctrl.calls.is_empty() {
+        if ctrl.calls.capacity() == 0 {
             ctrl.calls = calls; // hand the buffer back for the next round
         }
-        let (io_pending, flag) = flag;
-        // Taken only when the wake event was dispatched: a wake held at a low priority stays
-        // set until its level's turn.
-        let woken = round.wake_seen && flag.take();
-        Ok(Activity {
-            activity: round.dispatched,
-            io_pending,
-            woken,
-        })
+        Ok(found)
     }
 }
 
