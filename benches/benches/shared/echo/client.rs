@@ -31,7 +31,12 @@ fn message(seq: u64, conn: usize) -> [u8; MSG] {
 impl Load {
     /// Opens the connections (TCP_NODELAY on each).
     pub(crate) fn connect(addr: SocketAddr) -> Load {
-        let conns = (0..CONNS)
+        Load::connect_n(addr, CONNS)
+    }
+
+    /// Opens `n` connections (TCP_NODELAY on each).
+    pub(crate) fn connect_n(addr: SocketAddr, n: usize) -> Load {
+        let conns = (0..n)
             .map(|_| {
                 let c = TcpStream::connect(addr).expect("connect to the echo server");
                 c.set_nodelay(true).expect("TCP_NODELAY");
@@ -57,6 +62,32 @@ impl Load {
             for (i, c) in self.conns.iter_mut().enumerate() {
                 c.read_exact(&mut got).expect("client read (echo missing?)");
                 assert!(got == message(seq, i), "wrong echo on connection {i}");
+            }
+        }
+    }
+
+    /// `rounds` pipelined rounds: `depth` messages to every connection (one write each), then
+    /// all `depth` echoes of every connection read back and compared.
+    pub(crate) fn pipelined(&mut self, rounds: usize, depth: usize) {
+        let mut out = vec![0u8; depth * MSG];
+        let mut got = vec![0u8; depth * MSG];
+        for _ in 0..rounds {
+            let seq = self.seq;
+            self.seq += depth as u64;
+            for (i, c) in self.conns.iter_mut().enumerate() {
+                for (k, m) in out.chunks_mut(MSG).enumerate() {
+                    m.copy_from_slice(&message(seq + k as u64, i));
+                }
+                c.write_all(&out).expect("client write");
+            }
+            for (i, c) in self.conns.iter_mut().enumerate() {
+                c.read_exact(&mut got).expect("client read (echo missing?)");
+                for (k, m) in got.chunks(MSG).enumerate() {
+                    assert!(
+                        m == message(seq + k as u64, i),
+                        "wrong echo on connection {i}"
+                    );
+                }
             }
         }
     }

@@ -14,6 +14,8 @@ pub(crate) type Stopper = Box<dyn FnOnce() + Send>;
 pub(crate) struct ServerHandle {
     /// Where it listens (127.0.0.1, an ephemeral port).
     pub(crate) addr: SocketAddr,
+    /// The server thread's `/proc/self/task/<tid>/schedstat` (Linux), for its CPU time.
+    schedstat: Option<std::path::PathBuf>,
     stop: Option<Stopper>,
     thread: Option<JoinHandle<()>>,
 }
@@ -30,13 +32,24 @@ impl ServerHandle {
         listener.set_nonblocking(true).expect("set_nonblocking");
         let addr = listener.local_addr().expect("local_addr");
         let (tx, rx) = mpsc::channel();
+        let (task_tx, task_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("echo-{name}"))
-            .spawn(move || serve(listener, tx))
+            .spawn(move || {
+                // "<pid>/task/<tid>", without unsafe code or a gettid call.
+                let task = std::fs::read_link("/proc/thread-self").ok();
+                let _ = task_tx
+                    .send(task.map(|t| std::path::Path::new("/proc").join(t).join("schedstat")));
+                serve(listener, tx)
+            })
             .expect("spawn server thread");
+        let schedstat = task_rx
+            .recv()
+            .expect("the server thread failed during set-up");
         let stop = rx.recv().expect("the server thread failed during set-up");
         ServerHandle {
             addr,
+            schedstat,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -44,38 +57,21 @@ impl ServerHandle {
 }
 
 impl ServerHandle {
-    /// CPU time the server thread has used so far (`None` where it cannot be read).
-    pub(crate) fn cpu_time(&self) -> Option<std::time::Duration> {
-        cpu_time_of(self.thread.as_ref()?)
+    /// The CPU time (user + system) the server thread has used so far, from the kernel's
+    /// per-task `schedstat` (nanoseconds).
+    ///
+    /// # Panics
+    ///
+    /// Where `/proc/<pid>/task/<tid>/schedstat` cannot be read (not Linux, or no schedstats).
+    pub(crate) fn cpu_time(&self) -> std::time::Duration {
+        let path = self
+            .schedstat
+            .as_ref()
+            .expect("per-thread CPU time needs Linux /proc");
+        let text = std::fs::read_to_string(path).expect("read the server thread's schedstat");
+        let ns = text.split_whitespace().next().and_then(|f| f.parse().ok());
+        std::time::Duration::from_nanos(ns.expect("schedstat: CPU time in ns first"))
     }
-}
-
-#[cfg(unix)]
-fn cpu_time_of(thread: &JoinHandle<()>) -> Option<std::time::Duration> {
-    use std::os::unix::thread::JoinHandleExt;
-    let mut clock: libc::clockid_t = 0;
-    // SAFETY: the thread is joinable (its `JoinHandle` is alive), so its `pthread_t` is valid;
-    // the call writes only `clock`.
-    if unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) } != 0 {
-        return None;
-    }
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable `timespec` and `clock` a clock id just obtained.
-    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-        return None;
-    }
-    Some(std::time::Duration::new(
-        ts.tv_sec as u64,
-        ts.tv_nsec as u32,
-    ))
-}
-
-#[cfg(not(unix))]
-fn cpu_time_of(_: &JoinHandle<()>) -> Option<std::time::Duration> {
-    None
 }
 
 impl Drop for ServerHandle {

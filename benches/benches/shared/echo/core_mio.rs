@@ -1,149 +1,41 @@
-//! Entry `stakker-core+mio`: a listener actor and one actor per connection on `stakker-core`,
-//! driven by a minimal mio loop written here.
-//!
-//! **The loop is a stand-in until the stakker-mio adapter exists** (it has no public API yet).
-//! It is an [`EventLoop`] and runs through the core's own driver ([`run_blocking`]), which is
-//! how an adapter plugs in (docs/src/writing-an-adapter.md): `poll_wait` polls with the timeout the
-//! runtime allows, forwards each event to the `Fwd` registered under its token (which only
-//! queues a call), and the driver then calls `Stakker::run`. Token 0 is a `mio::Waker`
-//! installed as the runtime's poll waker, so `Core::waker` works (the bench stops the server
-//! through one). No priorities, no held-back events, no TCP/UDP helpers.
+//! Entry `stakker-mio`: a listener actor and one actor per connection on `stakker-core`, run
+//! by the stakker-mio adapter (`MioPoll` as the host loop, `MioPoll::run`). Each connection
+//! actor runs the same echo code as the hand-written `mio-plain` loop ([`Echo`] on the raw
+//! `mio::net::TcpStream`), so the two differ only in how readiness reaches that code: the
+//! adapter's token table, priority dispatch and `Fwd` call, then the runtime's queue.
 
 use super::common::{Echo, Ready, ServerHandle, Stopper};
-use mio::event::Source;
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Registry, Token};
-use stakker_core::host::{run_blocking, Activity, EventLoop};
-use stakker_core::time::{Duration, Instant};
 use stakker_core::{actor, actor_in_slab, fwd_to, ret_shutdown};
-use stakker_core::{ActorOwnSlab, Fwd, Stakker, StopCause, CX};
-use std::cell::RefCell;
+use stakker_core::{ActorOwnSlab, Stakker, StopCause, CX};
+use stakker_mio_ours::mio::net::{TcpListener, TcpStream};
+use stakker_mio_ours::mio::{Events, Interest, Poll};
+use stakker_mio_ours::{MioPoll, MioSource};
 use std::io::ErrorKind;
-use std::rc::Rc;
-use std::sync::Arc;
-use std::task::{Context, Poll as TaskPoll};
 
-/// The token of the cross-thread `mio::Waker`.
-const WAKE: Token = Token(0);
+/// The one priority level used for every source.
+const PRI: u32 = 10;
 
-/// Registered sources: token `i + 1` forwards to `fwds[i]`.
-struct Table {
-    registry: Registry,
-    fwds: Vec<Option<Fwd<Ready>>>,
-    free: Vec<usize>,
-}
-
-/// The stand-in loop's registration handle, shared by the host and the actors.
-#[derive(Clone)]
-struct Io(Rc<RefCell<Table>>);
-
-impl Io {
-    /// Registers `src` (edge-triggered); readiness is forwarded to `fwd` until the returned
-    /// guard is dropped.
-    fn add<S: Source>(
-        &self,
-        mut src: S,
-        interest: Interest,
-        fwd: Fwd<Ready>,
-    ) -> std::io::Result<Registered<S>> {
-        let mut t = self.0.borrow_mut();
-        let slot = match t.free.pop() {
-            Some(i) => i,
-            None => {
-                t.fwds.push(None);
-                t.fwds.len() - 1
-            }
-        };
-        let token = Token(slot + 1);
-        if let Err(e) = t.registry.register(&mut src, token, interest) {
-            t.free.push(slot);
-            return Err(e);
-        }
-        t.fwds[slot] = Some(fwd);
-        Ok(Registered {
-            io: self.clone(),
-            token,
-            src,
-        })
-    }
-}
-
-/// A registered source; dropping it deregisters it and frees its token. Sources are only
-/// dropped inside `run`, never while a poll's events are being dispatched, so a token is never
-/// reused within one batch of events.
-struct Registered<S: Source> {
-    io: Io,
-    token: Token,
-    src: S,
-}
-
-impl<S: Source> Drop for Registered<S> {
-    fn drop(&mut self) {
-        let mut t = self.io.0.borrow_mut();
-        let _ = t.registry.deregister(&mut self.src);
-        let slot = self.token.0 - 1;
-        t.fwds[slot] = None;
-        t.free.push(slot);
-    }
-}
-
-/// The stand-in host: a `mio::Poll` and the token table.
-struct MioHost {
-    poll: Poll,
-    events: Events,
-    io: Io,
-}
-
-impl EventLoop for MioHost {
-    type Error = std::io::Error;
-
-    fn now(&mut self) -> Instant {
-        Instant::now()
-    }
-
-    fn poll_wait(
-        &mut self,
-        _: &mut Context<'_>,
-        max: Duration,
-    ) -> TaskPoll<Result<Activity, std::io::Error>> {
-        match self.poll.poll(&mut self.events, Some(max)) {
-            Ok(()) => (),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {
-                return TaskPoll::Ready(Ok(Activity::NONE))
-            }
-            Err(e) => return TaskPoll::Ready(Err(e)),
-        }
-        let mut activity = false;
-        let mut woken = false;
-        let table = self.io.0.borrow();
-        for ev in self.events.iter() {
-            if ev.token() == WAKE {
-                woken = true; // the driver queues poll_wake
-            } else if let Some(Some(fwd)) = table.fwds.get(ev.token().0 - 1) {
-                fwd.fwd(Ready::of(ev)); // only queues the actor call
-                activity = true;
-            }
-        }
-        TaskPoll::Ready(Ok(Activity {
-            activity,
-            io_pending: false,
-            woken,
-        }))
+/// Readiness as the shared echo code wants it.
+fn ready_of(r: stakker_mio_ours::Ready) -> Ready {
+    let bad = r.is_error();
+    Ready {
+        readable: r.is_readable() || r.is_read_closed() || bad,
+        writable: r.is_writable() || r.is_write_closed() || bad,
     }
 }
 
 /// Accepts connections; owns one [`Conn`] actor per connection.
 struct Listener {
-    io: Io,
-    sock: Registered<TcpListener>,
+    sock: MioSource<TcpListener>,
     conns: ActorOwnSlab<Conn>,
 }
 
 impl Listener {
-    fn init(cx: CX![], io: Io, sock: TcpListener) -> Option<Self> {
-        match io.add(sock, Interest::READABLE, fwd_to!([cx], ready() as (Ready))) {
+    fn init(cx: CX![], sock: TcpListener) -> Option<Self> {
+        let miopoll = cx.anymap_get::<MioPoll>();
+        let fwd = fwd_to!([cx], ready() as (stakker_mio_ours::Ready));
+        match miopoll.add(sock, Interest::READABLE, PRI, fwd) {
             Ok(sock) => Some(Listener {
-                io,
                 sock,
                 conns: ActorOwnSlab::new(),
             }),
@@ -154,12 +46,11 @@ impl Listener {
         }
     }
 
-    fn ready(&mut self, cx: CX![], _: Ready) {
+    fn ready(&mut self, cx: CX![], _: stakker_mio_ours::Ready) {
         loop {
-            match self.sock.src.accept() {
+            match self.sock.accept() {
                 Ok((stream, _)) => {
-                    let io = self.io.clone();
-                    actor_in_slab!(self.conns, cx, Conn::init(io, stream));
+                    actor_in_slab!(self.conns, cx, Conn::init(stream));
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -169,20 +60,21 @@ impl Listener {
     }
 }
 
-/// One connection: the stream and its echo state (read buffer, unwritten output).
+/// One connection: the registered stream and its echo state.
 struct Conn {
-    stream: Registered<TcpStream>,
+    stream: MioSource<TcpStream>,
     echo: Echo,
 }
 
 impl Conn {
-    fn init(cx: CX![], io: Io, stream: TcpStream) -> Option<Self> {
+    fn init(cx: CX![], stream: TcpStream) -> Option<Self> {
         if let Err(e) = stream.set_nodelay(true) {
             cx.fail(e);
             return None;
         }
-        let fwd = fwd_to!([cx], ready() as (Ready));
-        match io.add(stream, Interest::READABLE | Interest::WRITABLE, fwd) {
+        let miopoll = cx.anymap_get::<MioPoll>();
+        let fwd = fwd_to!([cx], ready() as (stakker_mio_ours::Ready));
+        match miopoll.add(stream, Interest::READABLE | Interest::WRITABLE, PRI, fwd) {
             Ok(stream) => Some(Conn {
                 stream,
                 echo: Echo::new(),
@@ -194,36 +86,26 @@ impl Conn {
         }
     }
 
-    fn ready(&mut self, cx: CX![], ready: Ready) {
-        if !self.echo.ready(&mut self.stream.src, ready) {
-            cx.stop(); // the listener's slab drops it; the stream is deregistered and closed
+    fn ready(&mut self, cx: CX![], ready: stakker_mio_ours::Ready) {
+        if !self.echo.ready(&mut *self.stream, ready_of(ready)) {
+            cx.stop(); // the listener's slab drops it; MioSource deregisters the stream
         }
     }
 }
 
 /// Starts the server thread.
 pub(crate) fn start() -> ServerHandle {
-    ServerHandle::spawn("stakker-core-mio", |listener, ready| {
-        let poll = Poll::new().expect("mio Poll");
-        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE).expect("mio Waker"));
+    ServerHandle::spawn("stakker-mio", |listener, ready| {
         let mut s = Stakker::new(std::time::Instant::now());
-        s.set_poll_waker(move || waker.wake().expect("mio Waker::wake"));
-        let io = Io(Rc::new(RefCell::new(Table {
-            registry: poll.registry().try_clone().expect("Registry::try_clone"),
-            fwds: Vec::new(),
-            free: Vec::new(),
-        })));
-        let mut host = MioHost {
-            poll,
-            events: Events::with_capacity(256),
-            io: io.clone(),
-        };
+        let poll = Poll::new().expect("mio Poll");
+        let miopoll =
+            MioPoll::new(&mut s, poll, Events::with_capacity(256), PRI).expect("MioPoll::new");
         let sock = TcpListener::from_std(listener);
-        let server = actor!(s, Listener::init(io, sock), ret_shutdown!(s));
+        let server = actor!(s, Listener::init(sock), ret_shutdown!(s));
         let stop = s.waker(|s, _| s.shutdown(StopCause::Stopped));
         let stopper: Stopper = Box::new(move || stop.wake());
         ready.send(stopper).expect("bench thread gone");
-        let cause = run_blocking(&mut s, &mut host).expect("mio poll failed");
+        let cause = miopoll.run(&mut s).expect("mio poll failed");
         assert!(
             matches!(cause, Some(StopCause::Stopped)),
             "server stopped with {cause:?}"
