@@ -200,7 +200,10 @@ impl Explore {
     }
 
     /// Every distinct order (see the crate docs), up to `max_runs` runs; depth-first, with
-    /// sleep sets so that no two completed runs are equivalent.
+    /// sleep sets so that no two completed runs are equivalent, except around timer
+    /// callbacks: one may touch any actor, so it is taken to commute with nothing, and orders
+    /// that differ only in where a timer callback ran are each tried
+    /// ([`Outcome::distinct_orders`] still counts them once).
     pub fn exhaustive(max_runs: usize) -> Explore {
         Explore {
             strategy: Strategy::Exhaustive,

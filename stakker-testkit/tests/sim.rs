@@ -313,3 +313,28 @@ fn stop_cause_is_a_stopcause_for_the_notify_probe() {
     assert_eq!(stopped.cause().as_deref(), Some("Actor stopped"));
     assert_eq!(stopped.time(), Some(SIM_EPOCH));
 }
+
+#[test]
+fn quiescence_counts_the_lazy_and_idle_queues() {
+    for queue in ["lazy", "idle"] {
+        let mut sim = Sim::new();
+        let p = sim.probe();
+        let r = rec(&mut sim, &p);
+        sim.run();
+        sim.assert_quiescent();
+        let r2 = (*r).clone();
+        if queue == "lazy" {
+            lazy!([r2, sim.stakker()], note("lazy"));
+        } else {
+            idle!([r2, sim.stakker()], note("idle"));
+        }
+        assert!(!sim.is_quiescent(), "an item on the {queue} queue");
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.assert_quiescent()))
+            .unwrap_err();
+        let msg = e.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("queued items: true"), "{msg}");
+        sim.run();
+        assert_eq!(p.values(), [queue]);
+        sim.assert_quiescent();
+    }
+}
