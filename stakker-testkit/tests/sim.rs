@@ -338,3 +338,43 @@ fn quiescence_counts_the_lazy_and_idle_queues() {
         sim.assert_quiescent();
     }
 }
+
+#[test]
+fn two_target_calls_are_intercepted_but_lazy_and_idle_calls_are_not() {
+    struct Caller {
+        to: stakker_core::Actor<Rec>,
+    }
+    impl Caller {
+        fn init(_: CX![], to: stakker_core::Actor<Rec>) -> Option<Self> {
+            Some(Caller { to })
+        }
+        fn go(&mut self, cx: CX![]) {
+            lazy!([self.to, cx], note("lazy"));
+            idle!([self.to, cx], note("idle"));
+            call!([self.to, cx], note("two-target"));
+            call!([self.to, cx], |this, cx| this.note(cx, "two-target inline"));
+        }
+    }
+    let mut sim = Sim::new();
+    let p = sim.probe();
+    let r = rec(&mut sim, &p);
+    let c = actor!(sim, Caller::init(r.clone()), ret_nop!());
+    call!([c], go());
+    sim.run();
+    assert_eq!(
+        p.values(),
+        ["two-target", "two-target inline", "lazy", "idle"]
+    );
+    // Only the two `call!`s went through the interceptor: traced, as sent by the caller.
+    let (rid, cid) = (sim.who(&r), sim.who(&c));
+    let trace = sim.trace();
+    let sites: Vec<&str> = trace
+        .deliveries
+        .iter()
+        .filter(|d| d.receiver == rid && d.sender == cid)
+        .map(|d| d.site)
+        .collect();
+    assert_eq!(sites, ["Caller::go", "Caller::go"], "{trace}");
+    assert_eq!(trace.deliveries.last().map(|d| d.receiver), Some(rid));
+    assert_eq!(trace.len(), 5, "{trace}"); // two inits, `go`, the two calls
+}
