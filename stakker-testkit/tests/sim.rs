@@ -38,6 +38,27 @@ impl Rec {
     }
 }
 
+/// Passes calls on to a `Rec`.
+struct Fwder {
+    to: stakker_core::Actor<Rec>,
+}
+
+impl Fwder {
+    fn init(_: CX![], to: stakker_core::Actor<Rec>) -> Option<Self> {
+        Some(Fwder { to })
+    }
+    fn pass(&mut self, _: CX![]) {
+        call!([self.to], note("passed"));
+    }
+    /// Calls through every queue and target form that names an actor.
+    fn pass_every_way(&mut self, cx: CX![]) {
+        lazy!([self.to, cx], note("lazy"));
+        idle!([self.to, cx], note("idle"));
+        call!([self.to, cx], note("two-target"));
+        call!([self.to, cx], |this, cx| this.note(cx, "two-target inline"));
+    }
+}
+
 fn rec(sim: &mut Sim, p: &Probe<&'static str>) -> stakker_core::ActorOwn<Rec> {
     let f = p.fwd();
     actor!(sim, Rec::init(f), ret_nop!())
@@ -249,17 +270,6 @@ fn a_recorded_shutdown_stops_the_steps_and_is_reported() {
 
 #[test]
 fn the_trace_names_receivers_and_senders() {
-    struct Fwder {
-        to: stakker_core::Actor<Rec>,
-    }
-    impl Fwder {
-        fn init(_: CX![], to: stakker_core::Actor<Rec>) -> Option<Self> {
-            Some(Fwder { to })
-        }
-        fn pass(&mut self, _: CX![]) {
-            call!([self.to], note("passed"));
-        }
-    }
     let mut sim = Sim::new();
     let p = sim.probe();
     let r = rec(&mut sim, &p);
@@ -341,25 +351,11 @@ fn quiescence_counts_the_lazy_and_idle_queues() {
 
 #[test]
 fn two_target_calls_are_intercepted_but_lazy_and_idle_calls_are_not() {
-    struct Caller {
-        to: stakker_core::Actor<Rec>,
-    }
-    impl Caller {
-        fn init(_: CX![], to: stakker_core::Actor<Rec>) -> Option<Self> {
-            Some(Caller { to })
-        }
-        fn go(&mut self, cx: CX![]) {
-            lazy!([self.to, cx], note("lazy"));
-            idle!([self.to, cx], note("idle"));
-            call!([self.to, cx], note("two-target"));
-            call!([self.to, cx], |this, cx| this.note(cx, "two-target inline"));
-        }
-    }
     let mut sim = Sim::new();
     let p = sim.probe();
     let r = rec(&mut sim, &p);
-    let c = actor!(sim, Caller::init(r.clone()), ret_nop!());
-    call!([c], go());
+    let c = actor!(sim, Fwder::init(r.clone()), ret_nop!());
+    call!([c], pass_every_way());
     sim.run();
     assert_eq!(
         p.values(),
@@ -374,7 +370,7 @@ fn two_target_calls_are_intercepted_but_lazy_and_idle_calls_are_not() {
         .filter(|d| d.receiver == rid && d.sender == cid)
         .map(|d| d.site)
         .collect();
-    assert_eq!(sites, ["Caller::go", "Caller::go"], "{trace}");
+    assert_eq!(sites, ["Fwder::pass_every_way"; 2], "{trace}");
     assert_eq!(trace.deliveries.last().map(|d| d.receiver), Some(rid));
-    assert_eq!(trace.len(), 5, "{trace}"); // two inits, `go`, the two calls
+    assert_eq!(trace.len(), 5, "{trace}"); // two inits, `pass_every_way`, the two calls
 }
