@@ -147,6 +147,33 @@ fn exhaustive_orders_equal_deadline_timers_both_ways() {
     );
 }
 
+/// The orders in which one receiver got two messages from each of two senders, over `runs`
+/// PCT runs of depth `depth`.
+fn pct_orders(depth: u32, runs: usize) -> std::collections::BTreeSet<Vec<(u32, u32)>> {
+    let orders = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let outcome = Explore::pct(0, runs, depth).run(|sim| {
+        let (sinks, _sources) = system(sim, 1, 2, 2);
+        orders.borrow_mut().insert(received(sim, &sinks[0]));
+        Ok(())
+    });
+    assert!(outcome.failure.is_none());
+    orders.into_inner()
+}
+
+#[test]
+fn pct_change_points_interleave_streams_that_priorities_alone_deliver_whole() {
+    // Depth 1 (no change point): the higher-priority stream is drained first, so the
+    // receiver gets one sender's two messages, then the other's.
+    let whole = pct_orders(1, 100);
+    assert_eq!(whole.len(), 2, "{whole:?}");
+    for order in &whole {
+        assert_eq!(order[0].0, order[1].0, "{whole:?}");
+    }
+    // Depth 2: one change point can drop a stream after its first message.
+    let cut = pct_orders(2, 100);
+    assert!(cut.iter().any(|order| order[0].0 != order[1].0), "{cut:?}");
+}
+
 /// A fixed system with some concurrency, run once with `sim`.
 fn busy(mut sim: Sim) -> (Trace, Schedule, Vec<Vec<(u32, u32)>>) {
     let (sinks, _s) = system(&mut sim, 3, 3, 3);
