@@ -320,6 +320,12 @@ macro_rules! __stakker_generic_call {
     (call (); [$cx:expr $(,)?], |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {
         $crate::__stakker_actor_of!($cx).defer_apply_owned(move |$this, $c| $body)
     };
+    // `call!([actor, core], |this, cx| ..)`: queued through `core`, where `explore` sees it.
+    (call (); [$a:expr, $q:expr $(,)?], |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
+        let __stakker_actor = $crate::__stakker_actor_of!($a);
+        $crate::explore::__defer_call($q.access_deferrer(), __stakker_actor,
+            move |a, s| a.apply(s, move |$this, $c| $body))
+    }};
     // Inline code not tied to an actor: `[core], |s| ..`.
     ($op:ident $pre:tt; [$q:expr $(,)?], |$s:pat_param| $body:expr $(,)?) => {
         $crate::__stakker_queue!($op $pre core _ ($q);
@@ -422,6 +428,17 @@ macro_rules! __stakker_call_body {
     (call () one $actor:ident $q:tt prep ($($callee:tt)*) ($($x:expr),*) [$($a:ident)*] []) => {{
         $(let $a = $x;)*
         $actor.defer_apply_prep_owned(move |cx| $($callee)*(cx $(, $a)*))
+    }};
+    // `call!([actor, core], ..)`: queued through `core`, where `explore` sees it.
+    (call () two $actor:ident ($q:expr) ready ($m:ident) ($($x:expr),*) [$($a:ident)*] []) => {{
+        $(let $a = $x;)*
+        $crate::explore::__defer_call($q.access_deferrer(), $actor,
+            move |a, s| a.apply(s, move |this, cx| this.$m(cx $(, $a)*)))
+    }};
+    (call () two $actor:ident ($q:expr) prep ($($callee:tt)*) ($($x:expr),*) [$($a:ident)*] []) => {{
+        $(let $a = $x;)*
+        $crate::explore::__defer_call($q.access_deferrer(), $actor,
+            move |a, s| a.apply_prep(s, move |cx| $($callee)*(cx $(, $a)*)))
     }};
     ($op:ident $pre:tt $qk:ident $actor:ident $q:tt ready ($m:ident) ($($x:expr),*)
      [$($a:ident)*] []) => {{

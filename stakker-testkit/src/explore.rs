@@ -115,6 +115,19 @@ struct RunResult {
     trace: Trace,
 }
 
+impl RunResult {
+    /// The failure this run was, as run `run` of an exploration (from `seed`).
+    fn into_failure(self, run: usize, seed: Option<u64>) -> Failure {
+        Failure {
+            run,
+            seed,
+            schedule: self.schedule,
+            message: self.error.unwrap_or_default(),
+            trace: self.trace,
+        }
+    }
+}
+
 /// Runs `test` once in `sim`, catching panics.
 fn run_once<T>(mut sim: Sim, test: &T) -> RunResult
 where
@@ -200,7 +213,10 @@ impl Explore {
     }
 
     /// Every distinct order (see the crate docs), up to `max_runs` runs; depth-first, with
-    /// sleep sets so that no two completed runs are equivalent.
+    /// sleep sets so that no two completed runs are equivalent, except around timer
+    /// callbacks: one may touch any actor, so it is taken to commute with nothing, and orders
+    /// that differ only in where a timer callback ran are each tried
+    /// ([`Outcome::distinct_orders`] still counts them once).
     pub fn exhaustive(max_runs: usize) -> Explore {
         Explore {
             strategy: Strategy::Exhaustive,
@@ -264,19 +280,13 @@ impl Explore {
             let s = seed.wrapping_add(run as u64);
             let r = run_once(self.sim(chooser(s, run)), test);
             seen.insert(signature(&r.trace));
-            if let Some(message) = r.error {
+            if r.error.is_some() {
                 return Outcome {
                     runs: run + 1,
                     distinct_orders: seen.len(),
                     blocked: 0,
                     complete: false,
-                    failure: Some(Failure {
-                        run,
-                        seed: Some(s),
-                        schedule: r.schedule,
-                        message,
-                        trace: r.trace,
-                    }),
+                    failure: Some(r.into_failure(run, Some(s))),
                 };
             }
         }
@@ -311,15 +321,9 @@ impl Explore {
             } else {
                 seen.insert(signature(&r.trace));
             }
-            if let Some(message) = r.error {
+            if r.error.is_some() {
                 outcome.distinct_orders = seen.len();
-                outcome.failure = Some(Failure {
-                    run: outcome.runs - 1,
-                    seed: None,
-                    schedule: r.schedule,
-                    message,
-                    trace: r.trace,
-                });
+                outcome.failure = Some(r.into_failure(outcome.runs - 1, None));
                 return outcome;
             }
             if !dfs.borrow_mut().backtrack() {
@@ -418,6 +422,11 @@ impl Chooser for DfsChooser {
     }
 }
 
+/// What shrinking minimises, most important first.
+fn size(s: &Schedule) -> (usize, usize, usize) {
+    (s.deviations(), s.faults.len(), s.choices.len())
+}
+
 impl Failure {
     /// Shrinks the failing schedule toward FIFO and fewer faults (dropping faults, cutting
     /// the choice list, zeroing and lowering choices), keeping each change only if `test`
@@ -459,24 +468,8 @@ impl Failure {
             }
             for c in candidates {
                 if let Some(r) = fails(&c) {
-                    let smaller = (
-                        r.schedule.deviations(),
-                        r.schedule.faults.len(),
-                        r.schedule.choices.len(),
-                    );
-                    let current = (
-                        best.schedule.deviations(),
-                        best.schedule.faults.len(),
-                        best.schedule.choices.len(),
-                    );
-                    if smaller < current {
-                        best = Failure {
-                            run: best.run,
-                            seed: None,
-                            schedule: r.schedule,
-                            message: r.error.unwrap_or_default(),
-                            trace: r.trace,
-                        };
+                    if size(&r.schedule) < size(&best.schedule) {
+                        best = r.into_failure(best.run, None);
                         improved = true;
                         break;
                     }

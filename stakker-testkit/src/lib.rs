@@ -55,9 +55,15 @@
 //! already explored from some point is not retried after a delivery to another actor.
 //! Orders are counted by their per-receiver sequences ([`Outcome::distinct_orders`]).
 //!
-//! Not intercepted (they keep their runtime order): calls queued with `lazy!`/`idle!`,
-//! `call!([actor, core], ..)` (the two-target form), and plain closures (`Core::defer`,
-//! `call!([core], |s| ..)`).
+//! **What is intercepted** (traced, subject to faults, and reordered when exploring): every
+//! actor call on the main queue, whatever made it (`call!` in all its forms, `[cx]`,
+//! `[actor]` and `[actor, core]`, with a method or inline code; `Fwd`s and `Ret`s that call an
+//! actor; `actor!`'s Prep call), and every due timer callback. **Not intercepted** (they keep
+//! the runtime's order, are not in the trace, and faults do not count them as steps): calls
+//! queued with `lazy!`/`idle!` (their queues run only once the main queue is empty, and
+//! intercepting them would add a check to the core's lazy and idle paths), and plain closures
+//! (`Core::defer`, `call!([core], |s| ..)`). Calls that such an item
+//! makes when it runs are intercepted, as sent by `external`.
 //!
 //! # Replaying
 //!

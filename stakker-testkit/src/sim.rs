@@ -353,11 +353,7 @@ impl Sim {
     /// as a main-queue item, and whatever it sends is traced as sent by `external`. With a
     /// [`Fault::Delay`] for it, it runs that much later in virtual time instead.
     pub fn inject(&mut self, f: impl FnOnce(&mut Stakker) + 'static) {
-        let nth = {
-            let mut h = self.hub.borrow_mut();
-            h.injected += 1;
-            h.injected - 1
-        };
+        let nth = take_index(&mut self.hub.borrow_mut().injected);
         let delay = self.hub.borrow().faults.iter().find_map(|f| match f {
             Fault::Delay { nth: n, by } if *n == nth => Some(*by),
             _ => None,
@@ -375,11 +371,7 @@ impl Sim {
     /// Wraps `ret` so that a [`Fault::DropRet`] for it (counting every `Ret` wrapped by this
     /// `Sim`, from 0) makes its handler see `None`, as if the reply were lost.
     pub fn faulty_ret<M: 'static>(&mut self, ret: Ret<M>) -> Ret<M> {
-        let nth = {
-            let mut h = self.hub.borrow_mut();
-            h.rets_seen += 1;
-            h.rets_seen - 1
-        };
+        let nth = take_index(&mut self.hub.borrow_mut().rets_seen);
         let lose = self.hub.borrow().faults.contains(&Fault::DropRet { nth });
         if !lose {
             return ret;
@@ -529,6 +521,12 @@ impl Drop for Sim {
     }
 }
 
+/// The value of a counter of things seen (the index of the one being seen now), counted.
+fn take_index(counter: &mut usize) -> usize {
+    *counter += 1;
+    *counter - 1
+}
+
 /// A bounded channel's sender with injectable `Full` reports (see [`Sim::faulty_sender`]).
 /// `Clone`, `Send + Sync`, like the sender it wraps.
 pub struct FaultySender<M: Send + 'static> {
@@ -551,8 +549,7 @@ impl<M: Send + 'static> FaultySender<M> {
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
         let full = {
             let mut plan = self.plan.lock().unwrap_or_else(|e| e.into_inner());
-            plan.sends += 1;
-            let nth = plan.sends - 1;
+            let nth = take_index(&mut plan.sends);
             plan.full.contains(&nth)
         };
         if full {

@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use stakker_core::time::Duration;
 use stakker_core::{actor, after, call, ret_nop, Actor, ActorOwn, CX};
-use stakker_testkit::{schedules, Explore, Schedule, Sim, Trace, Who};
+use stakker_testkit::{
+    schedules, schedules_with_faults, Explore, Fault, Schedule, Sim, Trace, Who,
+};
 use std::collections::HashMap;
 
 /// Keeps every message it gets: (sender tag, message number).
@@ -80,7 +82,6 @@ fn exhaustive_two_senders_of_two_messages_to_one_receiver_gives_six_orders() {
         Ok(())
     });
     assert!(outcome.complete);
-    eprintln!("DBG {outcome:?}");
     assert!(outcome.failure.is_none());
     assert_eq!(outcome.distinct_orders, 6);
     assert_eq!(outcome.runs - outcome.blocked, 6);
@@ -97,7 +98,6 @@ fn exhaustive_counts_per_receiver_interleavings_not_global_ones() {
         Ok(())
     });
     assert!(outcome.complete);
-    eprintln!("DBG {outcome:?}");
     assert_eq!(outcome.distinct_orders, 4);
     assert_eq!(outcome.runs - outcome.blocked, 4);
 }
@@ -110,7 +110,6 @@ fn exhaustive_one_sender_keeps_fifo_so_there_is_one_order() {
         Ok(())
     });
     assert!(outcome.complete);
-    eprintln!("DBG {outcome:?}");
     assert_eq!(outcome.distinct_orders, 1);
 }
 
@@ -140,11 +139,39 @@ fn exhaustive_orders_equal_deadline_timers_both_ways() {
         Ok(())
     });
     assert!(outcome.complete);
-    eprintln!("DBG {outcome:?}");
+    // Both orders come from completed runs, not from one abandoned as already covered.
+    assert_eq!(outcome.distinct_orders, 2);
     assert_eq!(
         orders.into_inner().into_iter().collect::<Vec<_>>(),
         [vec![(7, 0), (8, 0)], vec![(8, 0), (7, 0)]]
     );
+}
+
+/// The orders in which one receiver got two messages from each of two senders, over `runs`
+/// PCT runs of depth `depth`.
+fn pct_orders(depth: u32, runs: usize) -> std::collections::BTreeSet<Vec<(u32, u32)>> {
+    let orders = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let outcome = Explore::pct(0, runs, depth).run(|sim| {
+        let (sinks, _sources) = system(sim, 1, 2, 2);
+        orders.borrow_mut().insert(received(sim, &sinks[0]));
+        Ok(())
+    });
+    assert!(outcome.failure.is_none());
+    orders.into_inner()
+}
+
+#[test]
+fn pct_change_points_interleave_streams_that_priorities_alone_deliver_whole() {
+    // Depth 1 (no change point): the higher-priority stream is drained first, so the
+    // receiver gets one sender's two messages, then the other's.
+    let whole = pct_orders(1, 100);
+    assert_eq!(whole.len(), 2, "{whole:?}");
+    for order in &whole {
+        assert_eq!(order[0].0, order[1].0, "{whole:?}");
+    }
+    // Depth 2: one change point can drop a stream after its first message.
+    let cut = pct_orders(2, 100);
+    assert!(cut.iter().any(|order| order[0].0 != order[1].0), "{cut:?}");
 }
 
 /// A fixed system with some concurrency, run once with `sim`.
@@ -185,14 +212,7 @@ fn a_printed_schedule_replays_the_run_exactly() {
 
 #[test]
 fn a_failure_prints_a_schedule_and_seed_that_replay_it() {
-    // Fails whenever sink 0 hears from source 1 before source 0.
-    let test = |sim: &mut Sim| {
-        let (sinks, _s) = system(sim, 1, 2, 1);
-        match received(sim, &sinks[0]).first() {
-            Some((1, _)) => Err("source 1 first".to_string()),
-            _ => Ok(()),
-        }
-    };
+    let test = source_1_first;
     let outcome = Explore::random(1, 100).run(test);
     let failure = outcome.failure.expect("random exploration finds it");
     let text = failure.to_string();
@@ -211,6 +231,78 @@ fn a_failure_prints_a_schedule_and_seed_that_replay_it() {
     assert_eq!(sim.trace().hash(), failure.trace.hash());
     // FIFO passes.
     assert!(test(&mut Sim::new()).is_ok());
+}
+
+#[test]
+fn a_choice_past_the_options_wraps_around() {
+    let (trace, schedule, got) = busy(Sim::random(7));
+    assert!(schedule.deviations() > 0);
+    // No step here offers more than 16 options, so adding a multiple of every count up to
+    // 16 to each choice names the same options.
+    const LCM_1_TO_16: u32 = 720_720;
+    let mut wrapped = schedule.clone();
+    for c in &mut wrapped.choices {
+        *c += LCM_1_TO_16;
+    }
+    let (again, _, got_again) = busy(Sim::replay(&wrapped));
+    assert_eq!(got_again, got);
+    assert_eq!(again, trace);
+}
+
+/// Fails whenever sink 0 hears from source 1 before source 0.
+fn source_1_first(sim: &mut Sim) -> Result<(), String> {
+    let (sinks, _s) = system(sim, 1, 2, 1);
+    match received(sim, &sinks[0]).first() {
+        Some((1, _)) => Err("source 1 first".to_string()),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn shrinking_drops_needless_faults_and_deviations_down_to_the_one_swap() {
+    // A harmless fault (no `Ret` goes through `faulty_ret`) and a noisy random schedule.
+    let outcome = Explore::random(3, 100)
+        .with_faults(vec![Fault::DropRet { nth: 0 }])
+        .run(source_1_first);
+    let failure = outcome.failure.expect("random exploration finds it");
+    // More than one shrinking step is needed: the fault and at least one extra deviation.
+    assert!(
+        failure.schedule.deviations() > 1,
+        "pick a noisier seed: {}",
+        failure.schedule
+    );
+    let small = failure.shrink(source_1_first);
+    assert_eq!(small.schedule.faults, []);
+    assert_eq!(small.schedule.deviations(), 1, "{small}");
+    assert!(source_1_first(&mut Sim::replay(&small.schedule)).is_err());
+}
+
+/// Prints the trace hash of `busy(Sim::random(42))` when run as the child process of
+/// `the_trace_hash_is_the_same_in_another_process` (otherwise does nothing).
+#[test]
+fn print_trace_hash_for_parent() {
+    if std::env::var_os("TESTKIT_PRINT_TRACE_HASH").is_some() {
+        println!("trace-hash={:016x}", busy(Sim::random(42)).0.hash());
+    }
+}
+
+#[test]
+fn the_trace_hash_is_the_same_in_another_process() {
+    // Another process has other addresses (ASLR), so a hash that took in an address (of an
+    // actor, a name, a call site) differs here.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "print_trace_hash_for_parent", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env("TESTKIT_PRINT_TRACE_HASH", "1")
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let child = stdout
+        .lines()
+        .find_map(|l| l.split_once("trace-hash=").map(|(_, h)| h.trim()))
+        .unwrap_or_else(|| panic!("no hash printed: {stdout}"));
+    let here = format!("{:016x}", busy(Sim::random(42)).0.hash());
+    assert_eq!(child, here);
 }
 
 #[test]
@@ -254,8 +346,32 @@ proptest! {
     }
 
     #[test]
+    fn schedules_with_every_kind_of_fault_print_and_parse_back(
+        s in schedules_with_faults(12, 5, any_fault(), 4)
+    ) {
+        let back: Schedule = s.to_string().parse().unwrap();
+        prop_assert_eq!(back, s);
+    }
+
+    #[test]
     fn per_pair_fifo_holds_under_random_and_pct(seed in any::<u64>()) {
         assert_pair_fifo(&busy(Sim::random(seed)).0);
         assert_pair_fifo(&busy(Sim::pct(seed, 3, 40)).0);
     }
+}
+
+fn any_fault() -> impl Strategy<Value = Fault> {
+    let (step, n, actor) = (0..50usize, 0..9usize, 1..5u32);
+    prop_oneof![
+        step.clone().prop_map(|step| Fault::Lose { step }),
+        (step.clone(), actor.clone()).prop_map(|(step, actor)| Fault::Kill { step, actor }),
+        (step.clone(), actor).prop_map(|(step, actor)| Fault::Fail { step, actor }),
+        step.prop_map(|step| Fault::Panic { step }),
+        n.clone().prop_map(|nth| Fault::DropRet { nth }),
+        (n.clone(), 1..1_000_000_000u64).prop_map(|(nth, ns)| Fault::Delay {
+            nth,
+            by: Duration::from_nanos(ns)
+        }),
+        n.prop_map(|nth| Fault::Full { nth }),
+    ]
 }

@@ -60,14 +60,14 @@ fn kill_and_fail_at_a_step_terminate_the_actor_with_that_cause() {
     for (fault, text) in [
         (
             Fault::Kill {
-                step: ASK_STEP,
+                step: ASK_STEP + 1,
                 actor: 1,
             },
             "Actor was killed: testkit: injected kill",
         ),
         (
             Fault::Fail {
-                step: ASK_STEP,
+                step: ASK_STEP + 1,
                 actor: 1,
             },
             "Actor failed: testkit: injected fail",
@@ -78,10 +78,12 @@ fn kill_and_fail_at_a_step_terminate_the_actor_with_that_cause() {
         let (notify, stopped) = sim.stop_probe();
         let d = actor!(sim, Doubler::init(), notify);
         call!([d], ask(1, replies.ret()));
+        call!([d], ask(2, replies.ret()));
         sim.run();
         stopped.assert_stopped_with(text);
-        // Killed just before the `ask`, which is then dropped: the reply reports None.
-        assert_eq!(replies.values(), [None]);
+        // Killed after the first `ask` (step 1) and just before the second (step 2), which is
+        // then dropped: its reply reports None.
+        assert_eq!(replies.values(), [Some(2), None]);
         assert!(d.is_zombie());
     }
 }

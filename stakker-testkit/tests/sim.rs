@@ -38,6 +38,27 @@ impl Rec {
     }
 }
 
+/// Passes calls on to a `Rec`.
+struct Fwder {
+    to: stakker_core::Actor<Rec>,
+}
+
+impl Fwder {
+    fn init(_: CX![], to: stakker_core::Actor<Rec>) -> Option<Self> {
+        Some(Fwder { to })
+    }
+    fn pass(&mut self, _: CX![]) {
+        call!([self.to], note("passed"));
+    }
+    /// Calls through every queue and target form that names an actor.
+    fn pass_every_way(&mut self, cx: CX![]) {
+        lazy!([self.to, cx], note("lazy"));
+        idle!([self.to, cx], note("idle"));
+        call!([self.to, cx], note("two-target"));
+        call!([self.to, cx], |this, cx| this.note(cx, "two-target inline"));
+    }
+}
+
 fn rec(sim: &mut Sim, p: &Probe<&'static str>) -> stakker_core::ActorOwn<Rec> {
     let f = p.fwd();
     actor!(sim, Rec::init(f), ret_nop!())
@@ -249,17 +270,6 @@ fn a_recorded_shutdown_stops_the_steps_and_is_reported() {
 
 #[test]
 fn the_trace_names_receivers_and_senders() {
-    struct Fwder {
-        to: stakker_core::Actor<Rec>,
-    }
-    impl Fwder {
-        fn init(_: CX![], to: stakker_core::Actor<Rec>) -> Option<Self> {
-            Some(Fwder { to })
-        }
-        fn pass(&mut self, _: CX![]) {
-            call!([self.to], note("passed"));
-        }
-    }
     let mut sim = Sim::new();
     let p = sim.probe();
     let r = rec(&mut sim, &p);
@@ -312,4 +322,55 @@ fn stop_cause_is_a_stopcause_for_the_notify_probe() {
     notify.ret(StopCause::Stopped);
     assert_eq!(stopped.cause().as_deref(), Some("Actor stopped"));
     assert_eq!(stopped.time(), Some(SIM_EPOCH));
+}
+
+#[test]
+fn quiescence_counts_the_lazy_and_idle_queues() {
+    for queue in ["lazy", "idle"] {
+        let mut sim = Sim::new();
+        let p = sim.probe();
+        let r = rec(&mut sim, &p);
+        sim.run();
+        sim.assert_quiescent();
+        let r2 = (*r).clone();
+        if queue == "lazy" {
+            lazy!([r2, sim.stakker()], note("lazy"));
+        } else {
+            idle!([r2, sim.stakker()], note("idle"));
+        }
+        assert!(!sim.is_quiescent(), "an item on the {queue} queue");
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.assert_quiescent()))
+            .unwrap_err();
+        let msg = e.downcast_ref::<String>().unwrap();
+        assert!(msg.contains("queued items: true"), "{msg}");
+        sim.run();
+        assert_eq!(p.values(), [queue]);
+        sim.assert_quiescent();
+    }
+}
+
+#[test]
+fn two_target_calls_are_intercepted_but_lazy_and_idle_calls_are_not() {
+    let mut sim = Sim::new();
+    let p = sim.probe();
+    let r = rec(&mut sim, &p);
+    let c = actor!(sim, Fwder::init(r.clone()), ret_nop!());
+    call!([c], pass_every_way());
+    sim.run();
+    assert_eq!(
+        p.values(),
+        ["two-target", "two-target inline", "lazy", "idle"]
+    );
+    // Only the two `call!`s went through the interceptor: traced, as sent by the caller.
+    let (rid, cid) = (sim.who(&r), sim.who(&c));
+    let trace = sim.trace();
+    let sites: Vec<&str> = trace
+        .deliveries
+        .iter()
+        .filter(|d| d.receiver == rid && d.sender == cid)
+        .map(|d| d.site)
+        .collect();
+    assert_eq!(sites, ["Fwder::pass_every_way"; 2], "{trace}");
+    assert_eq!(trace.deliveries.last().map(|d| d.receiver), Some(rid));
+    assert_eq!(trace.len(), 5, "{trace}"); // two inits, `pass_every_way`, the two calls
 }

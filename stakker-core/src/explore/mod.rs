@@ -7,14 +7,14 @@
 //! While an [`Interceptor`] is installed with [`set_interceptor`], two kinds of main-queue item
 //! are handed to it instead of being appended to the main queue:
 //!
-//! - every **actor call** queued through an actor reference (`call!`, `Fwd`s and `Ret`s made
-//!   by `fwd_to!`, `ret_to!` and friends, `actor!`'s Prep call): a [`Held`] whose
+//! - every **actor call** queued on the main queue (`call!` with any target, `Fwd`s and
+//!   `Ret`s made by `fwd_to!`, `ret_to!` and friends, `actor!`'s Prep call): a [`Held`] whose
 //!   [`Held::receiver`] names the actor;
 //! - every **due timer callback** (`after!`, `at!`, `timer_max!`, ...) when `Stakker::run`
 //!   moves it to the main queue: a [`Held`] with no receiver.
 //!
-//! Everything else (`Core::defer`, `Deferrer::defer`, queued terminations, the lazy and idle
-//! queues) is untouched. The interceptor decides what to do with each item: put it on the main
+//! Everything else (`Core::defer`, `Deferrer::defer`, queued terminations, `lazy!` and
+//! `idle!` calls on the lazy and idle queues) is untouched. The interceptor decides what to do with each item: put it on the main
 //! queue at once with [`Held::deliver`] (so the order is exactly the normal one), or keep it
 //! and deliver it later in an order of its choosing; a harness that records deliveries queues
 //! its own item with `Core::defer` and calls [`Held::run`] from it. Dropping a `Held` drops its
@@ -101,6 +101,21 @@ pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static
             item: Box::new(CallItem { actor, call }),
         },
     );
+}
+
+/// Macro support (`call!([actor, core], ..)`): queues `call(&actor, s)` on `runtime`'s main
+/// queue (the one `core` gives access to), or hands it to the interceptor.
+#[doc(hidden)]
+#[inline(always)]
+pub fn __defer_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
+    runtime: &Deferrer,
+    actor: Actor<A>,
+    call: C,
+) {
+    if intercepting(&runtime.0) {
+        return hold_call(actor, call);
+    }
+    runtime.defer(move |s| call(&actor, s));
 }
 
 /// Appends a due timer callback to the main queue, or hands it to the interceptor.
