@@ -7,7 +7,7 @@
 mod util;
 
 use stakker_core::time::Duration;
-use stakker_supervisor::{Child, Restart, Strategy, Supervisor, SupervisorSpec};
+use stakker_supervisor::{Child, IntensityExceeded, Restart, Strategy, Supervisor, SupervisorSpec};
 use stakker_testkit::Sim;
 use util::{at, worker, Trace, Worker};
 
@@ -19,6 +19,13 @@ fn panic_in(w: &Child<Worker>) {
 /// A failed job: the handler calls `fail!`.
 fn fail_in(w: &Child<Worker>) {
     w.call(|w, cx| w.crash(cx, "job failed"));
+}
+
+/// Steps to the next timer; then the virtual time since the start, in milliseconds (as in the
+/// trace's `start w0@2000`).
+fn next_timer_ms(sim: &mut Sim) -> Option<u128> {
+    sim.advance_to_next_timer()?;
+    Some(sim.elapsed().as_millis())
 }
 
 /// The current pool instance's restart count (`None` while no pool instance runs).
@@ -43,7 +50,7 @@ fn a_crashing_worker_pool_restarts_backs_off_and_escalates() {
     });
 
     let mut sim = Sim::new();
-    assert_eq!(sim.now(), at(0));
+    assert_eq!(sim.elapsed(), Duration::ZERO);
     sim.set_catch_panics(true);
     let (app_notify, app_stopped) = sim.stop_probe();
     let app = app.start(&mut sim, app_notify);
@@ -55,13 +62,13 @@ fn a_crashing_worker_pool_restarts_backs_off_and_escalates() {
     panic_in(&w0);
     sim.run();
     assert_eq!(trace.take(), ["drop w0"]);
-    assert_eq!(sim.advance_to_next_timer(), Some(at(2_000)));
+    assert_eq!(next_timer_ms(&mut sim), Some(2_000));
     assert_eq!(trace.take(), ["start w0@2000"]);
 
     // 3 s: w1 fails. The second restart in the window waits 2 s.
     sim.run_until(at(3_000));
     fail_in(&w1);
-    assert_eq!(sim.advance_to_next_timer(), Some(at(5_000)));
+    assert_eq!(next_timer_ms(&mut sim), Some(5_000));
     assert_eq!(trace.take(), ["drop w1", "start w1@5000"]);
 
     // 12 s: w2 panics. The restart at 1 s has left the 10 s window: the second again, 2 s.
@@ -79,9 +86,9 @@ fn a_crashing_worker_pool_restarts_backs_off_and_escalates() {
     w0.call(move |w, cx| w.job(cx, reply));
     sim.run();
     assert!(replies.is_empty());
-    assert_eq!(sim.advance_to_next_timer(), Some(at(14_000)));
+    assert_eq!(next_timer_ms(&mut sim), Some(14_000));
     assert_eq!(trace.take(), ["start w2@14000"]);
-    assert_eq!(sim.advance_to_next_timer(), Some(at(15_000)));
+    assert_eq!(next_timer_ms(&mut sim), Some(15_000));
     assert_eq!(trace.take(), ["start w0@15000"]);
     assert_eq!(replies.take(), [(at(15_000), Some("w0 job 1".to_string()))]);
     assert_eq!(pool_restarts(&mut sim, &pool), Some(4));
@@ -114,7 +121,7 @@ fn a_crashing_worker_pool_restarts_backs_off_and_escalates() {
     // restart is due 2 s later, at 20.5 s.
     sim.run_until(at(17_000));
     fail_in(&w2);
-    assert_eq!(sim.advance_to_next_timer(), Some(at(18_000)));
+    assert_eq!(next_timer_ms(&mut sim), Some(18_000));
     assert_eq!(trace.take(), ["drop w2", "start w2@18000"]);
     sim.run_until(at(18_500));
     fail_in(&w2);
@@ -136,11 +143,18 @@ fn a_crashing_worker_pool_restarts_backs_off_and_escalates() {
              restarts in 10s; last failure: Actor failed: job failed"
         )
     );
+    // The cause itself: the app's error is the supervisor's, with the limit it reached.
+    let cause = app_stopped.take_cause().expect("the app has stopped");
+    let gave_up = cause
+        .error()
+        .and_then(|e| e.downcast_ref::<IntensityExceeded>());
+    let gave_up = gave_up.expect("the app failed with IntensityExceeded");
+    assert_eq!((gave_up.child.as_str(), gave_up.max_restarts), ("pool", 1));
     assert!(app.is_zombie() && pool.is_stopped());
     assert!(w0.is_stopped() && w1.is_stopped() && w2.is_stopped());
 
     // w2's backoff timer still fires at 20.5 s, but its pool is gone: nothing starts.
-    assert_eq!(sim.advance_to_next_timer(), Some(at(20_500)));
+    assert_eq!(next_timer_ms(&mut sim), Some(20_500));
     assert!(trace.take().is_empty());
     sim.assert_no_timers();
     sim.assert_quiescent();

@@ -98,42 +98,88 @@ impl<T: 'static> Probe<Option<T>> {
 }
 
 /// Records how an actor stopped: pass the `Ret` from [`Sim::stop_probe`](crate::Sim::stop_probe)
-/// as the actor's notify handler.
+/// as the actor's notify handler. It keeps the [`StopCause`] itself: check its text with
+/// [`cause`](StopProbe::cause) or [`assert_stopped_with`](StopProbe::assert_stopped_with), or
+/// take it with [`take_cause`](StopProbe::take_cause) to match on it or downcast its error.
 ///
 /// ```
-/// use stakker_core::{actor, call, stop, CX};
+/// use stakker_core::{actor, call, fail, stop, CX};
 /// use stakker_testkit::Sim;
 ///
-/// struct Quitter;
-/// impl Quitter {
-///     fn init(_: CX![]) -> Option<Self> { Some(Quitter) }
-///     fn quit(&mut self, cx: CX![]) { stop!(cx); }
+/// #[derive(Debug)]
+/// struct OutOfStock(u32);
+/// impl std::fmt::Display for OutOfStock {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "item {} is out of stock", self.0)
+///     }
+/// }
+/// impl std::error::Error for OutOfStock {}
+///
+/// struct Shop;
+/// impl Shop {
+///     fn init(_: CX![]) -> Option<Self> { Some(Shop) }
+///     fn close(&mut self, cx: CX![]) { stop!(cx); }
+///     fn sell(&mut self, cx: CX![], item: u32) { fail!(cx, OutOfStock(item)); }
 /// }
 /// let mut sim = Sim::new();
 /// let (notify, stopped) = sim.stop_probe();
-/// let q = actor!(sim, Quitter::init(), notify);
+/// let shop = actor!(sim, Shop::init(), notify);
 /// sim.run();
 /// assert_eq!(stopped.cause(), None);
-/// call!([q], quit());
+/// call!([shop], close());
 /// sim.run();
 /// stopped.assert_stopped_with("Actor stopped");
+///
+/// let (notify, stopped) = sim.stop_probe();
+/// let shop = actor!(sim, Shop::init(), notify);
+/// call!([shop], sell(7));
+/// sim.run();
+/// let cause = stopped.take_cause().expect("the shop has failed");
+/// let err = cause.error().and_then(|e| e.downcast_ref::<OutOfStock>());
+/// assert_eq!(err.map(|e| e.0), Some(7));
+/// // The text stays for the text-based checks.
+/// stopped.assert_stopped_with("item 7 is out of stock");
 /// ```
 #[derive(Clone)]
-pub struct StopProbe(Probe<Option<String>>);
+pub struct StopProbe(Probe<Stop>);
+
+/// What a [`StopProbe`] received: the cause's text, and the cause until it is taken.
+struct Stop {
+    text: Option<String>,
+    cause: Option<StopCause>,
+}
 
 impl StopProbe {
     pub(crate) fn new(clock: Rc<Cell<Instant>>) -> (Ret<StopCause>, StopProbe) {
         let p = Probe::new(clock);
         let rec = p.clone();
-        let ret = Ret::new(move |c: Option<StopCause>| rec.record(c.map(|c| c.to_string())));
+        let ret = Ret::new(move |cause: Option<StopCause>| {
+            let text = cause.as_ref().map(|c| c.to_string());
+            rec.record(Stop { text, cause });
+        });
         (ret, StopProbe(p))
     }
 
     /// The stop cause as text (`"Actor stopped"`, `"Actor failed: ..."`) once the actor has
     /// terminated; `None` while it runs (or if the runtime was dropped first, which delivers
-    /// no cause).
+    /// no cause). Still there after [`take_cause`](StopProbe::take_cause).
     pub fn cause(&self) -> Option<String> {
-        self.0.log.borrow().first().and_then(|(_, c)| c.clone())
+        self.0
+            .log
+            .borrow()
+            .first()
+            .and_then(|(_, s)| s.text.clone())
+    }
+
+    /// The stop cause itself, taken out of the probe (so `None` the second time), for a
+    /// `match` or for downcasting its error with [`StopCause::error`]. `None` while the actor
+    /// runs, or if no cause was delivered. The text-based checks keep working afterwards.
+    pub fn take_cause(&self) -> Option<StopCause> {
+        self.0
+            .log
+            .borrow_mut()
+            .first_mut()
+            .and_then(|(_, s)| s.cause.take())
     }
 
     /// When the actor terminated.

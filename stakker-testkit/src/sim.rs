@@ -179,25 +179,44 @@ struct FullPlan {
     full: Vec<usize>,
 }
 
-/// The instant a `Sim`'s clock starts at.
+/// The instant a `Sim`'s clock starts at (unless made by [`Sim::new_at`]).
 pub const SIM_EPOCH: Instant = Instant::from_secs(1);
 
 impl Sim {
     /// A simulation in FIFO order (exactly the runtime's own), recording a trace. The clock
     /// starts at [`SIM_EPOCH`].
     pub fn new() -> Sim {
-        Sim::build(Some(Mode::PassThrough), Vec::new())
+        Sim::new_at(SIM_EPOCH)
+    }
+
+    /// [`Sim::new`] with the clock starting at `start` instead of [`SIM_EPOCH`], e.g. to
+    /// check code that compares times with fixed instants. (Every other constructor starts
+    /// at [`SIM_EPOCH`].)
+    ///
+    /// ```
+    /// use stakker_core::time::{Duration, Instant};
+    /// use stakker_testkit::Sim;
+    ///
+    /// let start = Instant::from_secs(86_400);
+    /// let mut sim = Sim::new_at(start);
+    /// assert_eq!(sim.now(), start);
+    /// assert_eq!(sim.start_instant(), start); // the runtime's own start instant
+    /// sim.advance(Duration::from_secs(5));
+    /// assert_eq!(sim.elapsed(), Duration::from_secs(5));
+    /// ```
+    pub fn new_at(start: Instant) -> Sim {
+        Sim::build(Some(Mode::PassThrough), Vec::new(), start)
     }
 
     /// [`Sim::new`] with faults injected (see [`Fault`]); the order stays FIFO.
     pub fn with_faults(faults: Vec<Fault>) -> Sim {
-        Sim::build(Some(Mode::PassThrough), faults)
+        Sim::build(Some(Mode::PassThrough), faults, SIM_EPOCH)
     }
 
     /// A simulation with no interception at all: FIFO order, no trace, no step faults
     /// ([`Fault::DropRet`], [`Fault::Delay`] and [`Fault::Full`] still work). The fastest mode.
     pub fn plain() -> Sim {
-        Sim::build(None, Vec::new())
+        Sim::build(None, Vec::new(), SIM_EPOCH)
     }
 
     /// An exploring simulation that follows `schedule` exactly: its choices (FIFO after the
@@ -211,7 +230,7 @@ impl Sim {
 
     /// An exploring simulation driven by `chooser`.
     pub(crate) fn exploring(chooser: Box<dyn Chooser>, faults: Vec<Fault>) -> Sim {
-        Sim::build(Some(Mode::Explore(chooser)), faults)
+        Sim::build(Some(Mode::Explore(chooser)), faults, SIM_EPOCH)
     }
 
     /// An exploring simulation that always picks the oldest delivery.
@@ -219,9 +238,9 @@ impl Sim {
         Sim::exploring(Box::new(Fifo), Vec::new())
     }
 
-    fn build(mode: Option<Mode>, faults: Vec<Fault>) -> Sim {
-        let clock = Rc::new(Cell::new(SIM_EPOCH));
-        let mut stakker = Stakker::new(SIM_EPOCH);
+    fn build(mode: Option<Mode>, faults: Vec<Fault>, start: Instant) -> Sim {
+        let clock = Rc::new(Cell::new(start));
+        let mut stakker = Stakker::new(start);
         let deferrer = stakker.deferrer();
         let full = FullPlan {
             sends: 0,
@@ -269,6 +288,23 @@ impl Sim {
     /// The virtual time.
     pub fn now(&self) -> Instant {
         self.host.clock.get()
+    }
+
+    /// The virtual time since the `Sim` started: [`Sim::now`] minus the runtime's
+    /// `start_instant` ([`SIM_EPOCH`], or the instant given to [`Sim::new_at`]). Handy in
+    /// assertions, whose failure messages then show a duration rather than a raw instant.
+    ///
+    /// ```
+    /// use stakker_core::time::Duration;
+    /// use stakker_testkit::Sim;
+    ///
+    /// let mut sim = Sim::new();
+    /// assert_eq!(sim.elapsed(), Duration::ZERO);
+    /// sim.advance(Duration::from_millis(1500));
+    /// assert_eq!(sim.elapsed(), Duration::from_millis(1500));
+    /// ```
+    pub fn elapsed(&self) -> Duration {
+        self.now() - self.stakker.start_instant()
     }
 
     /// The runtime.

@@ -324,6 +324,102 @@ fn stop_cause_is_a_stopcause_for_the_notify_probe() {
     assert_eq!(stopped.time(), Some(SIM_EPOCH));
 }
 
+/// An error with a payload, to be downcast from a stop cause.
+#[derive(Debug, PartialEq)]
+struct Refused(u32);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Rec {
+    fn refuse(&mut self, cx: CX![], n: u32) {
+        fail!(cx, Refused(n));
+    }
+}
+
+#[test]
+fn stop_probe_hands_over_the_cause_itself_for_downcasting() {
+    let mut sim = Sim::new();
+    let p = sim.probe();
+    let (notify, failed) = sim.stop_probe();
+    let a = actor!(sim, Rec::init(p.fwd()), notify);
+    let (notify, killed) = sim.stop_probe();
+    let b = actor!(sim, Rec::init(p.fwd()), notify);
+    sim.run();
+    assert!(
+        failed.take_cause().is_none(),
+        "nothing to take while running"
+    );
+    call!([a], refuse(7));
+    b.kill(&mut sim, Box::new(Refused(9)));
+    sim.run();
+
+    let cause = failed.take_cause().expect("a failed");
+    assert!(cause.is_failed());
+    let err = cause.error().and_then(|e| e.downcast_ref::<Refused>());
+    assert_eq!(err, Some(&Refused(7)));
+    assert!(failed.take_cause().is_none(), "taken once");
+    // The text-based checks still see the cause after it was taken.
+    failed.assert_stopped_with("Actor failed: refused 7");
+    assert_eq!(failed.time(), Some(SIM_EPOCH));
+
+    let cause = killed.take_cause().expect("b killed");
+    assert!(cause.is_killed());
+    let err = cause.error().and_then(|e| e.downcast_ref::<Refused>());
+    assert_eq!(err, Some(&Refused(9)));
+    assert_eq!(
+        killed.cause().as_deref(),
+        Some("Actor was killed: refused 9")
+    );
+}
+
+#[test]
+fn stop_probe_with_no_cause_delivered_has_nothing_to_take() {
+    let sim = Sim::new();
+    let (notify, stopped) = sim.stop_probe();
+    drop(notify); // as when the runtime is dropped first
+    assert!(stopped.take_cause().is_none());
+    assert_eq!(stopped.cause(), None);
+    assert_eq!(
+        stopped.time(),
+        Some(SIM_EPOCH),
+        "the drop itself is recorded"
+    );
+}
+
+#[test]
+fn elapsed_counts_from_the_start_whatever_the_start_instant() {
+    for start in [SIM_EPOCH, Instant::ZERO, Instant::from_secs(1_000_000)] {
+        let mut sim = if start == SIM_EPOCH {
+            Sim::new()
+        } else {
+            Sim::new_at(start)
+        };
+        assert_eq!((sim.now(), sim.elapsed()), (start, Duration::ZERO));
+        let p = sim.probe();
+        let r = rec(&mut sim, &p);
+        call!([r], later(secs(3), "three"));
+        assert_eq!(sim.advance_to_next_timer(), Some(start + secs(3)));
+        assert_eq!(sim.elapsed(), secs(3));
+        assert_eq!(p.times(), [start + secs(3)]);
+        sim.advance(Duration::from_millis(500));
+        assert_eq!(sim.elapsed(), Duration::from_millis(3_500));
+        // Asking for an earlier time moves nothing back.
+        sim.run_until(start);
+        assert_eq!(sim.elapsed(), Duration::from_millis(3_500));
+        // The trace is stamped with the same clock.
+        assert_eq!(
+            sim.trace().deliveries.last().map(|d| d.time),
+            Some(start + secs(3))
+        );
+    }
+}
+
 #[test]
 fn quiescence_counts_the_lazy_and_idle_queues() {
     for queue in ["lazy", "idle"] {
