@@ -1,6 +1,6 @@
 //! `Deferrer` and the queues it shares with the runtime.
 
-use crate::queue::FnQueue;
+use crate::closure_queue::FnQueue;
 use crate::runtime::Stakker;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};

@@ -164,6 +164,7 @@ extern crate std;
 
 mod actor;
 mod auto_traits;
+mod closure_queue;
 mod cx;
 mod deferrer;
 mod error;
@@ -174,7 +175,6 @@ pub mod log;
 mod logging;
 mod macros;
 mod monitor;
-mod queue;
 mod ret;
 mod runtime;
 mod share;

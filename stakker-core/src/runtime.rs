@@ -1,7 +1,7 @@
 //! `Stakker` (the host loop's view of the runtime) and `Core` (the part actors may use).
 
+use crate::closure_queue::FnQueue;
 use crate::deferrer::{Deferrer, Shared};
-use crate::queue::FnQueue;
 use crate::time::{Duration, Instant};
 use crate::timer::TimerStore;
 use crate::StopCause;
