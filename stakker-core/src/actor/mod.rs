@@ -58,13 +58,13 @@ type InnerRef<'a, A> = &'a mut Inner<A>;
 type InnerRef<'a, A> = core::cell::RefMut<'a, Inner<A>>;
 
 #[cfg(not(feature = "no-unsafe"))]
-mod queue_fast;
+mod defer_fast;
 #[cfg(not(feature = "no-unsafe"))]
-use queue_fast::defer_owning;
+use defer_fast::defer_owning;
 #[cfg(feature = "no-unsafe")]
-mod queue_safe;
+mod defer_safe;
 #[cfg(feature = "no-unsafe")]
-use queue_safe::defer_owning;
+use defer_safe::defer_owning;
 
 #[cfg(not(feature = "no-unsafe"))]
 mod rc_fast;

@@ -5,7 +5,7 @@
 //! main queue of the runtime that actor belongs to. The actor is moved into the item, so the
 //! only safe way to still reach the runtime is to clone its `Rc` first (an increment and a
 //! decrement on every call, about a tenth of a `call!`). Here the runtime is reached through a
-//! raw pointer taken before the move instead. The safe twin (`queue_safe.rs`, selected by
+//! raw pointer taken before the move instead. The safe twin (`defer_safe.rs`, selected by
 //! `no-unsafe`) clones.
 //!
 //! Sound because the runtime's `Shared` cannot be freed while the pointer is used:
