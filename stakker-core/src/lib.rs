@@ -183,7 +183,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 mod timer;
-mod timers;
+mod timer_wheel;
 #[cfg(feature = "tracing")]
 pub mod tracing_bridge;
 

@@ -1,4 +1,4 @@
-//! Timer store: the mechanism behind fixed, Max and Min timers.
+//! The timer wheel: the store behind fixed, Max and Min timers.
 //!
 //! This module knows nothing of actors or of `Instant`: due times are plain `u64` nanoseconds
 //! and payloads are a generic `T`. The runtime wraps [`Timers`] and [`TimerKey`] in its public
