@@ -172,7 +172,6 @@ pub mod explore;
 mod fwd;
 pub mod host;
 pub mod log;
-mod logging;
 mod macros;
 mod monitor;
 mod ret;

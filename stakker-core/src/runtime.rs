@@ -31,7 +31,7 @@ pub struct Core {
     #[cfg(feature = "std")]
     pub(crate) catch_panics: bool,
     #[cfg_attr(not(feature = "logger"), allow(dead_code))]
-    pub(crate) log: crate::logging::LogState,
+    pub(crate) log: crate::log::logger::LogState,
     /// Wake handlers and the link to the host's poll waker.
     pub(crate) wake: crate::sync::WakeState,
 }

@@ -648,7 +648,7 @@ impl<A: 'static> Actor<A> {
         // User code (the state's `Drop`, the notify handler) runs with no borrow held.
         drop(state);
         #[cfg(feature = "logger")]
-        crate::logging::log_actor_close(&mut s.core, self.id(), &cause);
+        crate::log::logger::log_actor_close(&mut s.core, self.id(), &cause);
         if crate::monitor::any_armed(self.rc.deferrer()) {
             crate::monitor::notify_and_fire(self.rc.deferrer(), self.address(), notify, cause);
         } else {
