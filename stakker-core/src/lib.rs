@@ -163,6 +163,7 @@ extern crate alloc;
 extern crate std;
 
 mod actor;
+mod actor_slab;
 mod auto_traits;
 mod closure_queue;
 mod cx;
@@ -177,7 +178,6 @@ mod monitor;
 mod ret;
 mod runtime;
 mod share;
-mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
@@ -187,6 +187,7 @@ mod timer_wheel;
 pub mod tracing_bridge;
 
 pub use actor::{Actor, ActorOwn, ActorOwnAnon};
+pub use actor_slab::{aux, ActorOwnSlab};
 pub use cx::Cx;
 pub use deferrer::Deferrer;
 pub use error::StopCause;
@@ -196,7 +197,6 @@ pub use monitor::Monitor;
 pub use ret::Ret;
 pub use runtime::{Core, Stakker};
 pub use share::{Share, Share2, Share2Weak, ShareWeak};
-pub use slab::{aux, ActorOwnSlab};
 #[doc(hidden)]
 pub use sync::Waker;
 #[cfg(feature = "std")]
