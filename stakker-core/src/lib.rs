@@ -178,6 +178,7 @@ mod monitor;
 mod ret;
 mod runtime;
 mod share;
+mod shared;
 pub mod sync;
 pub mod task;
 pub mod time;

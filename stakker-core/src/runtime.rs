@@ -1,7 +1,8 @@
 //! `Stakker` (the host loop's view of the runtime) and `Core` (the part actors may use).
 
 use crate::closure_queue::FnQueue;
-use crate::deferrer::{Deferrer, Shared};
+use crate::deferrer::Deferrer;
+use crate::shared::Shared;
 use crate::time::{Duration, Instant};
 use crate::timer::TimerStore;
 use crate::StopCause;

@@ -16,8 +16,8 @@
 //! - an item handed back (runtime gone) is dropped only after the last use of the pointer.
 
 use super::{Actor, InRuntime};
-use crate::deferrer::Shared;
 use crate::runtime::Stakker;
+use crate::shared::Shared;
 use alloc::rc::Rc;
 
 /// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is

@@ -1,8 +1,8 @@
 //! Timers as the runtime offers them: keys, `Core` methods, and the store that moves due
 //! callbacks to the main queue. The data structure itself is in `timer_wheel`.
 
-use crate::deferrer::Shared;
 use crate::runtime::{Core, Stakker};
+use crate::shared::Shared;
 use crate::time::{Duration, Instant};
 use crate::timer_wheel::{TimerKey, Timers};
 #[cfg(not(feature = "no-unsafe"))]
