@@ -236,11 +236,33 @@ struct DesignNotesGuide;
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
-/// Re-exports used by macro expansions. Not part of the public API.
+/// What macro expansions reach that is not public API. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    use crate::{Actor, Cx};
+
     pub use crate::timer::interval_body;
     pub use alloc::boxed::Box;
     pub use alloc::format;
     pub use alloc::string::String;
+
+    /// `call!`'s Ready call: queues `f` on the actor's own runtime, delivered with
+    /// [`Actor::apply`]; the queued item takes over `actor`.
+    #[inline(always)]
+    pub fn defer_apply_owned<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static,
+    ) {
+        actor.defer_apply_owned(f);
+    }
+
+    /// `call!`'s Prep call: queues `f` on the actor's own runtime, delivered with
+    /// [`Actor::apply_prep`]; the queued item takes over `actor`.
+    #[inline(always)]
+    pub fn defer_apply_prep_owned<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static,
+    ) {
+        actor.defer_apply_prep_owned(f);
+    }
 }
