@@ -1,7 +1,7 @@
 //! `Deferrer`: a handle to one runtime's main queue.
 
 use crate::runtime::Stakker;
-use crate::shared::Shared;
+use crate::runtime_shared::Shared;
 use alloc::rc::Rc;
 
 /// A handle to one runtime's main queue, for code that has no `Core`: `Drop` handlers,

@@ -2,7 +2,7 @@
 
 use crate::closure_queue::FnQueue;
 use crate::deferrer::Deferrer;
-use crate::shared::Shared;
+use crate::runtime_shared::Shared;
 use crate::time::{Duration, Instant};
 use crate::timer::TimerStore;
 use crate::StopCause;

@@ -17,7 +17,7 @@
 
 use super::{Actor, InRuntime};
 use crate::runtime::Stakker;
-use crate::shared::Shared;
+use crate::runtime_shared::Shared;
 use alloc::rc::Rc;
 
 /// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is

@@ -61,7 +61,7 @@ use crate::actor::Actor;
 use crate::deferrer::Deferrer;
 use crate::runtime::Core;
 use crate::runtime::Stakker;
-use crate::shared::Shared;
+use crate::runtime_shared::Shared;
 use crate::StopCause;
 use alloc::boxed::Box;
 use alloc::rc::Rc;

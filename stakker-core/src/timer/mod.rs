@@ -2,7 +2,7 @@
 //! callbacks to the main queue. The data structure itself is in `timer_wheel`.
 
 use crate::runtime::{Core, Stakker};
-use crate::shared::Shared;
+use crate::runtime_shared::Shared;
 use crate::time::{Duration, Instant};
 use crate::timer_wheel::{TimerKey, Timers};
 #[cfg(not(feature = "no-unsafe"))]
