@@ -163,7 +163,9 @@ extern crate alloc;
 extern crate std;
 
 mod actor;
+mod actor_slab;
 mod auto_traits;
+mod closure_queue;
 mod cx;
 mod deferrer;
 mod error;
@@ -171,23 +173,22 @@ pub mod explore;
 mod fwd;
 pub mod host;
 pub mod log;
-mod logging;
 mod macros;
 mod monitor;
-mod queue;
 mod ret;
 mod runtime;
+mod runtime_shared;
 mod share;
-mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
 mod timer;
-mod timers;
+mod timer_wheel;
 #[cfg(feature = "tracing")]
 pub mod tracing_bridge;
 
 pub use actor::{Actor, ActorOwn, ActorOwnAnon};
+pub use actor_slab::{aux, ActorOwnSlab};
 pub use cx::Cx;
 pub use deferrer::Deferrer;
 pub use error::StopCause;
@@ -197,7 +198,6 @@ pub use monitor::Monitor;
 pub use ret::Ret;
 pub use runtime::{Core, Stakker};
 pub use share::{Share, Share2, Share2Weak, ShareWeak};
-pub use slab::{aux, ActorOwnSlab};
 #[doc(hidden)]
 pub use sync::Waker;
 #[cfg(feature = "std")]
@@ -236,11 +236,33 @@ struct DesignNotesGuide;
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
-/// Re-exports used by macro expansions. Not part of the public API.
+/// What macro expansions reach that is not public API. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    use crate::{Actor, Cx};
+
     pub use crate::timer::interval_body;
     pub use alloc::boxed::Box;
     pub use alloc::format;
     pub use alloc::string::String;
+
+    /// `call!`'s Ready call: queues `f` on the actor's own runtime, delivered with
+    /// [`Actor::apply`]; the queued item takes over `actor`.
+    #[inline(always)]
+    pub fn defer_apply_owned<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static,
+    ) {
+        actor.defer_apply_owned(f);
+    }
+
+    /// `call!`'s Prep call: queues `f` on the actor's own runtime, delivered with
+    /// [`Actor::apply_prep`]; the queued item takes over `actor`.
+    #[inline(always)]
+    pub fn defer_apply_prep_owned<A: 'static>(
+        actor: Actor<A>,
+        f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static,
+    ) {
+        actor.defer_apply_prep_owned(f);
+    }
 }

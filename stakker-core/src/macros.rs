@@ -318,7 +318,10 @@ macro_rules! __stakker_generic_call {
     // `call!([cx], |this, cx| ..)` is queued as an actor call (the path `explore` intercepts);
     // the other ops take the inline-code arms below.
     (call (); [$cx:expr $(,)?], |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {
-        $crate::__stakker_actor_of!($cx).defer_apply_owned(move |$this, $c| $body)
+        $crate::__private::defer_apply_owned(
+            $crate::__stakker_actor_of!($cx),
+            move |$this, $c| $body,
+        )
     };
     // `call!([actor, core], |this, cx| ..)`: queued through `core`, where `explore` sees it.
     (call (); [$a:expr, $q:expr $(,)?], |$this:pat_param, $c:pat_param $(,)?| $body:expr $(,)?) => {{
@@ -423,11 +426,11 @@ macro_rules! __stakker_call_body {
     // `call!([actor], ..)`: the item takes over the actor reference cloned for it.
     (call () one $actor:ident $q:tt ready ($m:ident) ($($x:expr),*) [$($a:ident)*] []) => {{
         $(let $a = $x;)*
-        $actor.defer_apply_owned(move |this, cx| this.$m(cx $(, $a)*))
+        $crate::__private::defer_apply_owned($actor, move |this, cx| this.$m(cx $(, $a)*))
     }};
     (call () one $actor:ident $q:tt prep ($($callee:tt)*) ($($x:expr),*) [$($a:ident)*] []) => {{
         $(let $a = $x;)*
-        $actor.defer_apply_prep_owned(move |cx| $($callee)*(cx $(, $a)*))
+        $crate::__private::defer_apply_prep_owned($actor, move |cx| $($callee)*(cx $(, $a)*))
     }};
     // `call!([actor, core], ..)`: queued through `core`, where `explore` sees it.
     (call () two $actor:ident ($q:expr) ready ($m:ident) ($($x:expr),*) [$($a:ident)*] []) => {{

@@ -1,7 +1,8 @@
 //! `Stakker` (the host loop's view of the runtime) and `Core` (the part actors may use).
 
-use crate::deferrer::{Deferrer, Shared};
-use crate::queue::FnQueue;
+use crate::closure_queue::FnQueue;
+use crate::deferrer::Deferrer;
+use crate::runtime_shared::Shared;
 use crate::time::{Duration, Instant};
 use crate::timer::TimerStore;
 use crate::StopCause;
@@ -31,7 +32,7 @@ pub struct Core {
     #[cfg(feature = "std")]
     pub(crate) catch_panics: bool,
     #[cfg_attr(not(feature = "logger"), allow(dead_code))]
-    pub(crate) log: crate::logging::LogState,
+    pub(crate) log: crate::log::logger::LogState,
     /// Wake handlers and the link to the host's poll waker.
     pub(crate) wake: crate::sync::WakeState,
 }
@@ -94,7 +95,7 @@ const TRIM_HOLD_MAX: u32 = 4096;
 /// leaves a buffer far larger than ordinary traffic needs: it is trimmed to
 /// `TRIM_KEEP_SLOTS` at the end of the `run` that drained it. A workload that bursts again
 /// and again would instead pay to regrow the buffer after every trim (fresh pages and
-/// copying: 40 % of a 1,000,000-call fanout). So when the buffer has grown back past the limit
+/// copying; measured in `docs/BENCHMARKS.md`). So when the buffer has grown back past the limit
 /// within `hold` runs of a trim, it is kept for the next `hold` runs, and `hold` doubles each
 /// time that proves too short (up to `TRIM_HOLD_MAX`); it falls back to `TRIM_HOLD_MIN` once
 /// a trim stays trimmed for `hold` runs. The steady state pays one comparison per `run`.

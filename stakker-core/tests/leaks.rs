@@ -31,6 +31,8 @@
 
 #![allow(missing_docs)]
 
+mod util;
+
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{
     Actor, ActorOwn, ActorOwnAnon, ActorOwnSlab, Cx, Deferrer, Fwd, Ret, Share, Share2, Stakker,
@@ -39,6 +41,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use util::DeferApply;
 
 // ---- Counting allocator ------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ mod util;
 use stakker_core::{ActorOwn, LogFilter, LogLevel, LogVisitor, Stakker, StopCause};
 use std::cell::RefCell;
 use std::rc::Rc;
-use util::{run_at, stakker};
+use util::{run_at, stakker, DeferApply};
 
 /// Collects key-value pairs as text.
 struct Kv(Vec<String>);

@@ -7,7 +7,7 @@ use stakker_core::{Actor, ActorOwn, Cx, Fwd, Ret, Stakker, StopCause};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use util::{notify, run_at, stakker, Trace};
+use util::{notify, run_at, stakker, DeferApply, Trace};
 
 struct Worker {
     trace: Trace,

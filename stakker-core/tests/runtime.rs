@@ -6,7 +6,7 @@ use stakker_core::time::Instant;
 use stakker_core::{Actor, ActorOwn, ActorOwnAnon, Core, Cx, Fwd, Ret, Share, Stakker, StopCause};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use util::{notify, run_at, stakker, Trace};
+use util::{notify, run_at, stakker, DeferApply, Trace};
 
 /// A test actor recording every call in a trace.
 struct Probe {

@@ -12,11 +12,14 @@
 
 #![allow(missing_docs)]
 
+mod util;
+
 use stakker_core::time::Instant;
 use stakker_core::{ActorOwn, Cx, Ret, Stakker, StopCause};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::rc::Rc;
+use util::DeferApply;
 
 // ---- Counting allocator (per thread) -----------------------------------------------------
 

@@ -58,13 +58,13 @@ type InnerRef<'a, A> = &'a mut Inner<A>;
 type InnerRef<'a, A> = core::cell::RefMut<'a, Inner<A>>;
 
 #[cfg(not(feature = "no-unsafe"))]
-mod queue_fast;
+mod defer_fast;
 #[cfg(not(feature = "no-unsafe"))]
-use queue_fast::defer_owning;
+use defer_fast::defer_owning;
 #[cfg(feature = "no-unsafe")]
-mod queue_safe;
+mod defer_safe;
 #[cfg(feature = "no-unsafe")]
-use queue_safe::defer_owning;
+use defer_safe::defer_owning;
 
 #[cfg(not(feature = "no-unsafe"))]
 mod rc_fast;
@@ -358,34 +358,32 @@ impl<A: 'static> Actor<A> {
         self.rc.deferrer().defer(f);
     }
 
-    /// Macro support: queues a Ready call on the actor's own runtime, delivered with
-    /// [`Actor::apply`] when it reaches the front of the main queue.
-    #[doc(hidden)]
+    /// Queues a Ready call on the actor's own runtime, delivered with [`Actor::apply`] when it
+    /// reaches the front of the main queue.
     #[inline]
-    pub fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+    pub(crate) fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
         self.clone().defer_apply_owned(f);
     }
 
-    /// Macro support: [`Actor::defer_apply`] consuming this reference (which the queued call
-    /// then holds), saving a reference-count round trip per call.
-    #[doc(hidden)]
+    /// [`Actor::defer_apply`] consuming this reference (which the queued call then holds),
+    /// saving a reference-count round trip per call.
     #[inline]
-    pub fn defer_apply_owned(self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+    pub(crate) fn defer_apply_owned(self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
         defer_owning(self, move |this, s| this.apply(s, f));
     }
 
-    /// Macro support: [`Actor::defer_apply_prep`] consuming this reference.
-    #[doc(hidden)]
+    /// [`Actor::defer_apply_prep`] consuming this reference.
     #[inline]
-    pub fn defer_apply_prep_owned(self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
+    pub(crate) fn defer_apply_prep_owned(
+        self,
+        f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static,
+    ) {
         defer_owning(self, move |this, s| this.apply_prep(s, f));
     }
 
-    /// Macro support: queues a Prep call on the actor's own runtime, delivered with
-    /// [`Actor::apply_prep`].
-    #[doc(hidden)]
+    /// Queues a Prep call on the actor's own runtime, delivered with [`Actor::apply_prep`].
     #[inline]
-    pub fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
+    pub(crate) fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
         self.clone().defer_apply_prep_owned(f);
     }
 
@@ -648,7 +646,7 @@ impl<A: 'static> Actor<A> {
         // User code (the state's `Drop`, the notify handler) runs with no borrow held.
         drop(state);
         #[cfg(feature = "logger")]
-        crate::logging::log_actor_close(&mut s.core, self.id(), &cause);
+        crate::log::logger::log_actor_close(&mut s.core, self.id(), &cause);
         if crate::monitor::any_armed(self.rc.deferrer()) {
             crate::monitor::notify_and_fire(self.rc.deferrer(), self.address(), notify, cause);
         } else {

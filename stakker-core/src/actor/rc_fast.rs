@@ -7,8 +7,8 @@
 //!
 //! # The pool
 //!
-//! Creating and dropping actors is otherwise bound by the allocator: with glibc, `malloc` and
-//! `free` were a third of the instructions of an actor's whole life (callgrind). Each runtime
+//! Creating and dropping actors is otherwise bound by the allocator (measured in
+//! `docs/BENCHMARKS.md`). Each runtime
 //! therefore keeps the blocks of its dropped actors in a [`BlockPool`], by 16-byte size
 //! class, and hands them out again to new actors of a size in the same class: a pop and a
 //! push instead of a `malloc` and a `free`. The pool holds at most [`POOL_MAX_BYTES`]; beyond

@@ -58,9 +58,10 @@
 //! ```
 
 use crate::actor::Actor;
-use crate::deferrer::{Deferrer, Shared};
+use crate::deferrer::Deferrer;
 use crate::runtime::Core;
 use crate::runtime::Stakker;
+use crate::runtime_shared::Shared;
 use crate::StopCause;
 use alloc::boxed::Box;
 use alloc::rc::Rc;

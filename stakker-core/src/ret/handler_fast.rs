@@ -1,8 +1,8 @@
 //! `Handler`: a `Ret`'s type-erased `FnOnce(Option<M>)`, stored in place when it is small.
 //!
 //! Most handlers capture one word (the `Actor` a `ret_to!` delivers to). Boxing them, as a
-//! `Box<dyn FnOnce>` does, cost a `malloc` and a `free` per request: about a quarter of the
-//! request/reply benchmark (perf). A handler of at most one word (alignment at most a word's)
+//! `Box<dyn FnOnce>` does, costs a `malloc` and a `free` per request (measured in
+//! `docs/BENCHMARKS.md`). A handler of at most one word (alignment at most a word's)
 //! is kept in the handler's own data word instead; larger ones are boxed and the word holds
 //! the box. The safe twin (`handler_safe.rs`, selected by `no-unsafe`) always boxes.
 //!

@@ -1,6 +1,6 @@
 //! `BoundedChannel`: a cross-thread channel with a capacity and backpressure.
 
-use super::queue::{self, Queue, RxRef};
+use super::mailbox::{self, Mailbox, RxRef};
 use crate::{Core, Fwd, Waker};
 use alloc::sync::Arc;
 use core::fmt;
@@ -119,7 +119,7 @@ pub struct BoundedChannel<M: Send + 'static> {
 }
 
 struct Tx<M: Send + 'static> {
-    queue: Arc<Queue<M>>,
+    mailbox: Arc<Mailbox<M>>,
     waker: Waker,
 }
 
@@ -146,11 +146,11 @@ impl<M: Send + 'static> BoundedChannel<M> {
         fwd: Fwd<M>,
     ) -> (BoundedChannel<M>, BoundedChannelGuard<M>) {
         let capacity = capacity.max(1);
-        let queue = Arc::new(Queue::new(capacity));
-        let (waker, rx) = queue::register(core, queue.clone(), fwd, capacity, None);
+        let mailbox = Arc::new(Mailbox::new(capacity));
+        let (waker, rx) = mailbox::register(core, mailbox.clone(), fwd, capacity, None);
         (
             BoundedChannel {
-                tx: Arc::new(Tx { queue, waker }),
+                tx: Arc::new(Tx { mailbox, waker }),
             },
             BoundedChannelGuard { rx },
         )
@@ -159,7 +159,7 @@ impl<M: Send + 'static> BoundedChannel<M> {
     /// Sends `msg` if there is space. Never blocks. On success the runtime is woken (unless
     /// messages were already waiting, for which it has been woken).
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
-        if self.tx.queue.try_push(msg)? {
+        if self.tx.mailbox.try_push(msg)? {
             self.tx.waker.wake();
         }
         Ok(())
@@ -176,7 +176,7 @@ impl<M: Send + 'static> BoundedChannel<M> {
     pub fn send_blocking(&self, msg: M) -> Result<(), M> {
         match self
             .tx
-            .queue
+            .mailbox
             .push_wait(msg, None, "BoundedChannel::send_blocking")
         {
             Ok(was_empty) => {
@@ -200,7 +200,7 @@ impl<M: Send + 'static> BoundedChannel<M> {
         let deadline = std::time::Instant::now().checked_add(timeout);
         let was_empty = self
             .tx
-            .queue
+            .mailbox
             .push_wait(msg, deadline, "BoundedChannel::send_timeout")?;
         if was_empty {
             self.tx.waker.wake();
@@ -210,17 +210,17 @@ impl<M: Send + 'static> BoundedChannel<M> {
 
     /// Whether the receiving side is gone. Once `true`, stays `true`.
     pub fn is_closed(&self) -> bool {
-        self.tx.queue.is_closed()
+        self.tx.mailbox.is_closed()
     }
 
     /// The capacity the channel was created with (at least 1).
     pub fn capacity(&self) -> usize {
-        self.tx.queue.capacity()
+        self.tx.mailbox.capacity()
     }
 
     /// Messages not yet handed to the receiving `Fwd` (a snapshot).
     pub fn len(&self) -> usize {
-        self.tx.queue.len()
+        self.tx.mailbox.len()
     }
 
     /// Whether no message is waiting (a snapshot).
@@ -234,7 +234,7 @@ impl<M: Send + 'static> fmt::Debug for BoundedChannel<M> {
         f.debug_struct("BoundedChannel")
             .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
-            .field("blocked_senders", &self.tx.queue.blocked())
+            .field("blocked_senders", &self.tx.mailbox.blocked())
             .finish()
     }
 }
@@ -253,23 +253,23 @@ impl<M: Send + 'static> BoundedChannelGuard<M> {
     /// Resuming arranges the next batch (through the poll waker). Typically the actor pauses
     /// when it falls behind and resumes from `idle!`.
     pub fn set_paused(&self, paused: bool) {
-        queue::set_paused(&self.rx, paused);
+        mailbox::set_paused(&self.rx, paused);
     }
 
     /// Whether delivery is paused.
     pub fn is_paused(&self) -> bool {
-        queue::is_paused(&self.rx)
+        mailbox::is_paused(&self.rx)
     }
 
     /// Sets the most messages handed over per wake-handler call (at least 1; default: the
     /// capacity).
     pub fn set_batch(&self, batch: usize) {
-        queue::set_batch(&self.rx, batch);
+        mailbox::set_batch(&self.rx, batch);
     }
 
     /// Messages not yet handed to the `Fwd` (a snapshot).
     pub fn len(&self) -> usize {
-        queue::queue(&self.rx).len()
+        mailbox::mailbox(&self.rx).len()
     }
 
     /// Whether no message is waiting (a snapshot).
@@ -279,12 +279,12 @@ impl<M: Send + 'static> BoundedChannelGuard<M> {
 
     /// The channel's capacity.
     pub fn capacity(&self) -> usize {
-        queue::queue(&self.rx).capacity()
+        mailbox::mailbox(&self.rx).capacity()
     }
 }
 
 impl<M: Send + 'static> Drop for BoundedChannelGuard<M> {
     fn drop(&mut self) {
-        queue::close(&self.rx);
+        mailbox::close(&self.rx);
     }
 }

@@ -1,6 +1,6 @@
 //! `Channel`: an unbounded cross-thread channel into an actor.
 
-use super::queue::{self, Queue};
+use super::mailbox::{self, Mailbox};
 use crate::{Core, Fwd, Waker};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -56,7 +56,7 @@ pub struct Channel<M: Send> {
 }
 
 struct Tx<M: Send> {
-    queue: Arc<Queue<M>>,
+    mailbox: Arc<Mailbox<M>>,
     waker: Waker,
 }
 
@@ -77,14 +77,14 @@ impl<M: Send + 'static> Channel<M> {
     /// Like [`Core::waker`]: if no poll waker is set, or without the `inter-thread` feature.
     #[track_caller]
     pub fn new(core: &mut Core, fwd: Fwd<M>) -> (Channel<M>, ChannelGuard) {
-        let queue = Arc::new(Queue::new(usize::MAX));
-        let (waker, rx) = queue::register(core, queue.clone(), fwd, usize::MAX, None);
+        let mailbox = Arc::new(Mailbox::new(usize::MAX));
+        let (waker, rx) = mailbox::register(core, mailbox.clone(), fwd, usize::MAX, None);
         let guard = ChannelGuard {
-            close: Some(Box::new(move || queue::close(&rx))),
+            close: Some(Box::new(move || mailbox::close(&rx))),
         };
         (
             Channel {
-                tx: Arc::new(Tx { queue, waker }),
+                tx: Arc::new(Tx { mailbox, waker }),
             },
             guard,
         )
@@ -96,7 +96,7 @@ impl<M: Send> Channel<M> {
     /// been woken already); `true`. Once the channel is closed, drops `msg` and returns
     /// `false`.
     pub fn send(&self, msg: M) -> bool {
-        match self.tx.queue.try_push(msg) {
+        match self.tx.mailbox.try_push(msg) {
             Ok(was_empty) => {
                 if was_empty {
                     self.tx.waker.wake();
@@ -113,7 +113,7 @@ impl<M: Send> Channel<M> {
     /// Whether the channel is closed (its [`ChannelGuard`] was dropped). Once `true`, stays
     /// `true`.
     pub fn is_closed(&self) -> bool {
-        self.tx.queue.is_closed()
+        self.tx.mailbox.is_closed()
     }
 }
 

@@ -104,9 +104,9 @@ mod bounded;
 #[cfg(feature = "std")]
 mod channel;
 #[cfg(feature = "std")]
-mod piped;
+mod mailbox;
 #[cfg(feature = "std")]
-mod queue;
+mod piped;
 mod wake;
 
 #[cfg(feature = "std")]

@@ -1,6 +1,6 @@
 //! `PipedThread` and `PipedLink`: a worker thread with a queue each way.
 
-use super::queue::{self, Queue};
+use super::mailbox::{self, Mailbox};
 use crate::{Core, Fwd, Waker};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -101,7 +101,7 @@ pub struct PipedThread<O: Send + 'static, I: Send + 'static> {
 /// The worker thread's end of a [`PipedThread`]. `Send + Sync`, not `Clone`.
 pub struct PipedLink<O: Send + 'static, I: Send + 'static> {
     inbox: Arc<Inbox<O>>,
-    outbox: Arc<Queue<I>>,
+    outbox: Arc<Mailbox<I>>,
     waker: Waker,
 }
 
@@ -130,7 +130,7 @@ impl<O: Send + 'static, I: Send + 'static> PipedThread<O, I> {
             ready: Condvar::new(),
             cancelled: AtomicBool::new(false),
         });
-        let outbox = Arc::new(Queue::new(usize::MAX));
+        let outbox = Arc::new(Mailbox::new(usize::MAX));
         let term: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         let t = term.clone();
         let on_end: Box<dyn FnOnce()> = Box::new(move || {
@@ -138,7 +138,7 @@ impl<O: Send + 'static, I: Send + 'static> PipedThread<O, I> {
             fwd_term.fwd(text);
         });
         let (waker, _rx) =
-            queue::register(core, outbox.clone(), fwd_recv, usize::MAX, Some(on_end));
+            mailbox::register(core, outbox.clone(), fwd_recv, usize::MAX, Some(on_end));
         let mut link = PipedLink {
             inbox: inbox.clone(),
             outbox,

@@ -1,10 +1,10 @@
 //! Timers as the runtime offers them: keys, `Core` methods, and the store that moves due
-//! callbacks to the main queue. The data structure itself is in `timers`.
+//! callbacks to the main queue. The data structure itself is in `timer_wheel`.
 
-use crate::deferrer::Shared;
 use crate::runtime::{Core, Stakker};
+use crate::runtime_shared::Shared;
 use crate::time::{Duration, Instant};
-use crate::timers::{TimerKey, Timers};
+use crate::timer_wheel::{TimerKey, Timers};
 #[cfg(not(feature = "no-unsafe"))]
 mod callback_fast;
 #[cfg(not(feature = "no-unsafe"))]

@@ -2,9 +2,27 @@
 #![allow(dead_code, missing_docs, unreachable_pub)]
 
 use stakker_core::time::Instant;
-use stakker_core::{Ret, Stakker, StopCause};
+use stakker_core::{Actor, Cx, Ret, Stakker, StopCause};
 use std::cell::RefCell;
 use std::rc::Rc;
+
+/// Queues a closure as an actor call, by the path `call!` takes (the macro-support functions
+/// of `stakker_core::__private`), without a method to name.
+pub trait DeferApply<A: 'static> {
+    /// A Ready call, delivered with `Actor::apply`.
+    fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static);
+    /// A Prep call, delivered with `Actor::apply_prep`.
+    fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static);
+}
+
+impl<A: 'static> DeferApply<A> for Actor<A> {
+    fn defer_apply(&self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        stakker_core::__private::defer_apply_owned(self.clone(), f);
+    }
+    fn defer_apply_prep(&self, f: impl FnOnce(&mut Cx<'_, A>) -> Option<A> + 'static) {
+        stakker_core::__private::defer_apply_prep_owned(self.clone(), f);
+    }
+}
 
 /// A trace of what ran, in order.
 #[derive(Clone, Default)]

@@ -1,4 +1,4 @@
-//! Safe twin of `queue_fast.rs`: reaches the runtime through a cloned `Rc`.
+//! Safe twin of `defer_fast.rs`: reaches the runtime through a cloned `Rc`.
 
 use super::{Actor, InRuntime};
 use crate::runtime::Stakker;

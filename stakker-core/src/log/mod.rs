@@ -104,6 +104,9 @@ use core::fmt;
 use core::ops::{BitOr, BitOrAssign};
 use core::str::FromStr;
 
+/// The runtime side: the installed logger and span IDs.
+pub(crate) mod logger;
+
 /// Logging span ID: identifies the span (normally an actor) that a record
 /// belongs to. 0 means "no span".
 pub type LogID = u64;

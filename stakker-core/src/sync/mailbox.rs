@@ -1,5 +1,5 @@
-//! The queue shared by sending threads and the runtime, and the runtime-side delivery loop
-//! used by `Channel`, `BoundedChannel` and `PipedThread`.
+//! The mailbox: the message queue shared by sending threads and the runtime, and the
+//! runtime-side delivery loop used by `Channel`, `BoundedChannel` and `PipedThread`.
 //!
 //! Why a `Mutex<VecDeque>` and not a lock-free queue: the runtime takes a whole batch per
 //! lock (a swap when it takes everything), delivers outside the lock, and runs no user code
@@ -21,7 +21,7 @@ use std::thread::{self, ThreadId};
 use std::time::Instant as StdInstant;
 
 /// Messages on their way from other threads to the runtime.
-pub(super) struct Queue<M> {
+pub(super) struct Mailbox<M> {
     state: Mutex<State<M>>,
     /// Signalled when space frees up or the queue closes.
     space: Condvar,
@@ -39,7 +39,7 @@ struct State<M> {
     blocked: usize,
 }
 
-impl<M> Queue<M> {
+impl<M> Mailbox<M> {
     /// A queue holding at most `capacity` undelivered messages (`usize::MAX`: unbounded).
     pub(super) fn new(capacity: usize) -> Self {
         Self {
@@ -196,7 +196,7 @@ impl<M> Queue<M> {
 
 /// The runtime side of one queue: where messages go and how fast.
 pub(super) struct Rx<M: 'static> {
-    queue: Arc<Queue<M>>,
+    mailbox: Arc<Mailbox<M>>,
     /// `None` once the receiving side closed (or delivery ended).
     fwd: Option<Fwd<M>>,
     paused: bool,
@@ -215,18 +215,18 @@ pub(super) struct Rx<M: 'static> {
 
 pub(super) type RxRef<M> = Rc<RefCell<Rx<M>>>;
 
-/// Registers the waker whose handler delivers from `queue` to `fwd`, at most `batch` messages
+/// Registers the waker whose handler delivers from `mailbox` to `fwd`, at most `batch` messages
 /// per call.
 #[track_caller]
 pub(super) fn register<M: Send + 'static>(
     core: &mut Core,
-    queue: Arc<Queue<M>>,
+    mailbox: Arc<Mailbox<M>>,
     fwd: Fwd<M>,
     batch: usize,
     on_end: Option<Box<dyn FnOnce()>>,
 ) -> (Waker, RxRef<M>) {
     let rx = Rc::new(RefCell::new(Rx {
-        queue,
+        mailbox,
         fwd: Some(fwd),
         paused: false,
         batch: batch.max(1),
@@ -252,11 +252,11 @@ pub(super) fn register<M: Send + 'static>(
 
 /// Closes from the receiving side: drops undelivered messages, refuses later sends.
 pub(super) fn close<M: 'static>(rx: &RxRef<M>) {
-    let (queue, fwd, on_end) = {
+    let (mailbox, fwd, on_end) = {
         let mut r = rx.borrow_mut();
-        (r.queue.clone(), r.fwd.take(), r.on_end.take())
+        (r.mailbox.clone(), r.fwd.take(), r.on_end.take())
     };
-    let dropped = queue.close();
+    let dropped = mailbox.close();
     drop((dropped, fwd, on_end));
 }
 
@@ -277,8 +277,8 @@ pub(super) fn set_batch<M: 'static>(rx: &RxRef<M>, batch: usize) {
     rx.borrow_mut().batch = batch.max(1);
 }
 
-pub(super) fn queue<M: 'static>(rx: &RxRef<M>) -> Arc<Queue<M>> {
-    rx.borrow().queue.clone()
+pub(super) fn mailbox<M: 'static>(rx: &RxRef<M>) -> Arc<Mailbox<M>> {
+    rx.borrow().mailbox.clone()
 }
 
 /// Arranges another delivery: through the waker while the senders exist (so each batch goes
@@ -296,7 +296,7 @@ fn schedule<M: 'static>(rx: &RxRef<M>, r: &Rx<M>) {
 /// Hands at most one batch to the `Fwd`, in order, then arranges the next batch if messages
 /// remain, or ends delivery once the senders are gone and all is handed over.
 fn deliver<M: 'static>(rx: &RxRef<M>) {
-    let (fwd, batch, queue, buf) = {
+    let (fwd, batch, mailbox, buf) = {
         let mut r = rx.borrow_mut();
         if r.paused || r.delivering {
             return;
@@ -305,16 +305,21 @@ fn deliver<M: 'static>(rx: &RxRef<M>) {
             return;
         };
         r.delivering = true;
-        (fwd, r.batch, r.queue.clone(), core::mem::take(&mut r.spare))
+        (
+            fwd,
+            r.batch,
+            r.mailbox.clone(),
+            core::mem::take(&mut r.spare),
+        )
     };
     let mut d = Delivery {
         rx,
-        queue,
+        mailbox,
         buf,
         taken: 0,
         unwinding: true,
     };
-    d.queue.take(batch, &mut d.buf);
+    d.mailbox.take(batch, &mut d.buf);
     d.taken = d.buf.len();
     while let Some(m) = d.buf.pop_front() {
         fwd.fwd(m);
@@ -336,7 +341,7 @@ fn deliver<M: 'static>(rx: &RxRef<M>) {
 /// arranged, so nothing is lost or reordered.
 struct Delivery<'a, M: 'static> {
     rx: &'a RxRef<M>,
-    queue: Arc<Queue<M>>,
+    mailbox: Arc<Mailbox<M>>,
     buf: VecDeque<M>,
     taken: usize,
     unwinding: bool,
@@ -348,7 +353,7 @@ impl<M: 'static> Delivery<'_, M> {
     /// a delivery queued on the main queue).
     fn end(&mut self) -> Option<Box<dyn FnOnce()>> {
         let taken = core::mem::take(&mut self.taken);
-        let (more, dropped) = self.queue.finish(taken, &mut self.buf);
+        let (more, dropped) = self.mailbox.finish(taken, &mut self.buf);
         let mut r = self.rx.borrow_mut();
         r.delivering = false;
         r.spare = core::mem::take(&mut self.buf);

@@ -4,9 +4,9 @@
 //! `call!` builds an item that owns a clone of the target actor, and the item must go on the
 //! main queue of the runtime that actor belongs to. The actor is moved into the item, so the
 //! only safe way to still reach the runtime is to clone its `Rc` first (an increment and a
-//! decrement on every call, about a tenth of a `call!`). Here the runtime is reached through a
-//! raw pointer taken before the move instead. The safe twin (`queue_safe.rs`, selected by
-//! `no-unsafe`) clones.
+//! decrement on every call; measured in `docs/BENCHMARKS.md`). Here the runtime is reached
+//! through a raw pointer taken before the move instead. The safe twin (`defer_safe.rs`,
+//! selected by `no-unsafe`) clones.
 //!
 //! Sound because the runtime's `Shared` cannot be freed while the pointer is used:
 //! - when the pointer is taken, `actor` holds a reference count of that `Shared`;
@@ -16,8 +16,8 @@
 //! - an item handed back (runtime gone) is dropped only after the last use of the pointer.
 
 use super::{Actor, InRuntime};
-use crate::deferrer::Shared;
 use crate::runtime::Stakker;
+use crate::runtime_shared::Shared;
 use alloc::rc::Rc;
 
 /// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is

@@ -1,5 +1,6 @@
 //! The runtime side of logging: the installed logger, the filter and span IDs. The record
-//! types are in `log`. Everything here is inert without the `logger` feature.
+//! types are in the parent module, `log`. Everything here is inert without the `logger`
+//! feature.
 
 use crate::log::{LogFilter, LogID, LogLevel, LogRecord, LogVisitor};
 use crate::runtime::{Core, Stakker};

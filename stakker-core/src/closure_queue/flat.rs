@@ -104,8 +104,8 @@ const fn word_copied<F>() -> bool {
 ///
 /// A closure that captured several words is usually assembled on the stack one 8-byte store
 /// at a time; a plain `write` then copies it with 16-byte loads, which cannot be forwarded
-/// from two 8-byte stores still in flight, and the push stalls until they retire (this showed
-/// as the hottest instruction of the request/reply benchmark). Copying 8-aligned closures
+/// from two 8-byte stores still in flight, and the push stalls until they retire (see
+/// `docs/BENCHMARKS.md`). Copying 8-aligned closures
 /// word by word, with loads the compiler may not merge, keeps every load the size of the store
 /// that wrote it.
 ///

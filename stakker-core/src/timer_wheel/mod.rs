@@ -1,4 +1,4 @@
-//! Timer store: the mechanism behind fixed, Max and Min timers.
+//! The timer wheel: the store behind fixed, Max and Min timers.
 //!
 //! This module knows nothing of actors or of `Instant`: due times are plain `u64` nanoseconds
 //! and payloads are a generic `T`. The runtime wraps [`Timers`] and [`TimerKey`] in its public
@@ -49,11 +49,9 @@
 //!   renumbered `0..n` in their current order, so creation order among ties holds for ever
 //!   (cost O(n log n) once per ~4 billion timers).
 //!
-//! Why this and not a `BTreeMap` (the original) or a plain heap: in a throwaway benchmark of
-//! 1,000,000 timers at random due times within 10 s, half deleted, the rest fired by advancing
-//! virtual time in 1 ms steps, a `BTreeMap<(u64, u64), T>` took 400-450 ms, a 4-ary heap with
-//! lazy deletion 310-400 ms (almost all in cache-missing pops from a 16 MB heap) and this store
-//! about 100 ms (about 125 ms for a second round reusing the grown store). Unlike a classic
+//! Why this and not a `BTreeMap` (the original) or a plain heap: in a big store both pay a
+//! cache miss per step of every pop, while the wheel moves each entry a few times, in cache
+//! (the measurements are in `docs/BENCHMARKS.md`, "What the profiles showed"). Unlike a classic
 //! timer wheel it keeps exact nanosecond order and an exact next expiry, because only the small
 //! front heap is ever ordered.
 
