@@ -57,8 +57,9 @@ const MIN_SLOTS: usize = 512;
 
 /// Per-closure-type operations, one constant per `F`.
 struct Vtable<S> {
-    /// Moves the closure out of the slots at the pointer and calls it.
-    call: unsafe fn(*mut Slot, &mut S),
+    /// Advances the queue's `head` (the second pointer) past the item, moves the closure out
+    /// of the slots at the first pointer, and calls it.
+    call: unsafe fn(*mut Slot, *mut usize, &mut S),
     /// Moves the closure out of the slots at the pointer and drops it.
     drop: unsafe fn(*mut Slot),
     /// Slots used by the item, including the vtable slot.
@@ -72,18 +73,32 @@ impl<S: 'static, F: FnOnce(&mut S) + 'static> VtableFor<S, F> {
     const VTABLE: Vtable<S> = Vtable {
         call: call_item::<S, F>,
         drop: drop_item::<F>,
-        slots: 1 + size_of::<F>().div_ceil(SLOT_BYTES),
+        slots: slots_of::<F>(),
     };
 }
 
+/// Slots used by an item holding an `F`, including the vtable slot.
+const fn slots_of<F>() -> usize {
+    1 + size_of::<F>().div_ceil(SLOT_BYTES)
+}
+
+/// The item's own code advances `head`, by a constant: the next item's position then waits
+/// only for that store, not for the load of this item's vtable and of its `slots` (a load
+/// of a word the previous call had just stored, then a dependent load: most of the time of
+/// a call chain under LTO, see docs/BENCHMARKS.md).
+///
 /// # Safety
 ///
-/// `p` must point at a live `F` written by `FnQueue::push`, which the caller has already
-/// removed from the queue (so it is read exactly once).
-unsafe fn call_item<S, F: FnOnce(&mut S)>(p: *mut Slot, s: &mut S) {
-    // SAFETY: guaranteed by the caller: `p` holds a live, properly aligned `F` that nobody
-    // else will read or drop.
-    let f = unsafe { read_closure::<F>(p) };
+/// `p` must point at a live `F` written by `FnQueue::push`, the front item of the queue whose
+/// `head` field `head` points at, and no reference to that queue may be live.
+unsafe fn call_item<S, F: FnOnce(&mut S)>(p: *mut Slot, head: *mut usize, s: &mut S) {
+    // SAFETY: guaranteed by the caller: `head` is the queue's `head`, nothing borrows the
+    // queue, and `p` holds a live, properly aligned `F`; advancing `head` past it first
+    // removes it from the queue, so it is read exactly once and no push can overwrite it.
+    let f = unsafe {
+        *head += slots_of::<F>();
+        read_closure::<F>(p)
+    };
     f(s);
 }
 
@@ -245,6 +260,20 @@ impl<S: 'static> RawQueue<S> {
             self.buf.set_len(len + n);
         }
         Ok(())
+    }
+
+    /// The front item's vtable and closure pointer, leaving it in the queue.
+    ///
+    /// # Safety
+    ///
+    /// The queue must not be empty.
+    #[inline]
+    unsafe fn front(&mut self) -> (&'static Vtable<S>, *mut Slot) {
+        // SAFETY: as for `take_front`: `head` indexes the vtable slot of a live item.
+        unsafe {
+            let p = self.buf.as_mut_ptr().add(self.head);
+            (p.cast::<&'static Vtable<S>>().read(), p.add(1))
+        }
     }
 
     /// Reads the vtable of the item at `head` and marks the item consumed.
@@ -409,20 +438,24 @@ impl<S: 'static> FnQueue<S> {
     /// and items it queues go to the back.
     #[inline]
     pub(crate) fn call_next(&self, s: &mut S) -> bool {
-        let taken = self.with(|q| {
+        let front = self.with(|q| {
             if q.is_empty() {
                 return None;
             }
-            // SAFETY: the queue is not empty; the caller (below) calls the item once.
-            Some(unsafe { q.take_front() })
+            // SAFETY: the queue is not empty; the caller (below) consumes the item once.
+            Some(unsafe { q.front() })
         });
-        let Some((vtable, p)) = taken else {
+        let Some((vtable, p)) = front else {
             return false;
         };
-        // SAFETY: the item at `p` was consumed from the queue above, so this is its only
-        // owner. Nothing has touched the buffer since, and `call` moves the closure onto the
-        // stack before running any user code that might push (module docs).
-        unsafe { (vtable.call)(p, s) };
+        // SAFETY: a raw pointer into the cell, not through a reference, so it stays valid
+        // while `call` runs; `call` writes through it before any user code runs.
+        let head = unsafe { core::ptr::addr_of_mut!((*self.raw.get()).head) };
+        // SAFETY: the item at `p` is the front item and nothing borrows the queue now.
+        // `call` advances `head` past it before reading it (so this is its only owner) and
+        // moves the closure onto the stack before running any user code that might push
+        // (module docs).
+        unsafe { (vtable.call)(p, head, s) };
         self.with(|q| q.reset_if_empty());
         true
     }
