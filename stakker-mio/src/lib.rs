@@ -161,8 +161,10 @@ mod udp;
 
 #[cfg(unix)]
 pub use fdsource::FdSource;
-pub use miopoll::{MioPoll, MioSource, Ready};
+pub use miopoll::{MioPoll, MioSource};
 pub use shard::Shards;
+/// The readiness flags of one event (§8.1.5): the core's type, shared with stakker-tokio.
+pub use stakker_core::host::Ready;
 pub use tcp::{ReadStatus, TcpStreamBuf};
 #[cfg(feature = "rustls")]
 pub use tls::{TlsClientEngine, TlsEof, TlsError, TlsServerEngine};

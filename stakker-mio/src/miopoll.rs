@@ -4,7 +4,9 @@ use crate::mio::event::{Event, Source};
 use crate::mio::{Events, Interest, Poll, Token, Waker};
 use crate::retry;
 use slab::Slab;
-use stakker_core::host::{run_blocking_max_wait, Activity, EventLoop, WakeFlag};
+use stakker_core::host::{
+    run_blocking_max_wait, Activity, EventLoop, PriorityQueues, Ready, WakeFlag,
+};
 use stakker_core::time::{Duration, Instant};
 use stakker_core::{Deferrer, Fwd, Stakker, StopCause};
 use std::cell::RefCell;
@@ -15,8 +17,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll as TaskPoll};
 
-/// The highest priority level; levels are `0..=MAX_PRI`.
-const MAX_PRI: u32 = 10;
 /// The slab slot (and so the mio token) of the poll's own waker: the first one inserted.
 const WAKER_SLOT: usize = 0;
 
@@ -37,8 +37,8 @@ impl fmt::Debug for MioPoll {
             Ok(c) => f
                 .debug_struct("MioPoll")
                 .field("sources", &(c.slots.len() - 1))
-                .field("top_priority", &c.top)
-                .field("held", &c.held_len)
+                .field("top_priority", &c.prio.top())
+                .field("held", &c.prio.held_len())
                 .finish(),
             Err(_) => f.write_str("MioPoll { <busy> }"),
         }
@@ -66,12 +66,8 @@ struct Control {
     events: Events,
     slots: Slab<Slot>,
     next_serial: u64,
-    /// Highest priority ever registered (including the waker's); never goes down.
-    top: u32,
-    /// FIFO of held events per level (the top level's is never used).
-    held: [Vec<Held>; MAX_PRI as usize + 1],
-    /// Events in `held`, all levels together.
-    held_len: usize,
+    /// The levels registered (including the waker's) and the events held back (§8.1.3).
+    prio: PriorityQueues<Held>,
     /// Handlers to call once the borrow of `Control` is released, so a handler may use the
     /// `MioPoll` (add or drop sources) without a `RefCell` panic. Kept to reuse its buffer.
     calls: Vec<(Fwd<Ready>, Ready)>,
@@ -88,6 +84,17 @@ struct Round {
     wake_seen: bool,
 }
 
+impl Round {
+    /// Dispatches one event of `slot`: queues its handler's call, or notes the wake.
+    fn call(&mut self, calls: &mut Vec<(Fwd<Ready>, Ready)>, slot: &Slot, ready: Ready) {
+        self.dispatched = true;
+        match &slot.fwd {
+            Some(fwd) => calls.push((fwd.clone(), ready)),
+            None => self.wake_seen = true,
+        }
+    }
+}
+
 impl Control {
     fn add(
         &mut self,
@@ -96,7 +103,7 @@ impl Control {
         pri: u32,
         fwd: Fwd<Ready>,
     ) -> Result<Token> {
-        let pri = pri.min(MAX_PRI);
+        let pri = self.prio.register(pri);
         let serial = self.next_serial;
         self.next_serial += 1;
         let slot = self.slots.insert(Slot {
@@ -119,7 +126,6 @@ impl Control {
                 e
             });
         }
-        self.top = self.top.max(pri);
         Ok(token)
     }
 
@@ -129,49 +135,28 @@ impl Control {
         let Some(entry) = self.slots.get(slot) else {
             return;
         };
-        let ready = Ready::from(ev);
-        if entry.pri == self.top {
-            round.dispatched = true;
-            match &entry.fwd {
-                Some(fwd) => self.calls.push((fwd.clone(), ready)),
-                None => round.wake_seen = true,
-            }
-        } else {
-            let serial = entry.serial;
-            self.held[entry.pri as usize].push(Held {
-                slot,
-                serial,
-                ready,
-            });
-            self.held_len += 1;
+        let held = Held {
+            slot,
+            serial: entry.serial,
+            ready: ready_of(ev),
+        };
+        if let Some(h) = self.prio.offer(entry.pri, held) {
+            round.call(&mut self.calls, entry, h.ready);
         }
     }
 
     /// Nothing at the top level: dispatches the highest held level with a live event.
     fn dispatch_held(&mut self, round: &mut Round) {
-        for level in (0..self.top as usize).rev() {
-            if self.held[level].is_empty() {
-                continue;
+        let Control {
+            prio, slots, calls, ..
+        } = self;
+        prio.dispatch_held(|h| match slots.get(h.slot) {
+            Some(s) if s.serial == h.serial => {
+                round.call(calls, s, h.ready);
+                true
             }
-            let mut queue = std::mem::take(&mut self.held[level]);
-            self.held_len -= queue.len();
-            for h in queue.drain(..) {
-                match self.slots.get(h.slot) {
-                    Some(s) if s.serial == h.serial => {
-                        round.dispatched = true;
-                        match &s.fwd {
-                            Some(fwd) => self.calls.push((fwd.clone(), h.ready)),
-                            None => round.wake_seen = true,
-                        }
-                    }
-                    _ => (), // its source was dropped while the event was held
-                }
-            }
-            self.held[level] = queue; // keeps the buffer
-            if round.dispatched {
-                return;
-            }
-        }
+            _ => false, // its source was dropped while the event was held
+        });
     }
 
     fn wait(&mut self, max: Duration) -> Result<Round> {
@@ -212,7 +197,8 @@ impl MioPoll {
         events: Events,
         waker_pri: u32,
     ) -> Result<MioPoll> {
-        let waker_pri = waker_pri.min(MAX_PRI);
+        let mut prio = PriorityQueues::new();
+        let waker_pri = prio.register(waker_pri);
         let mut slots = Slab::with_capacity(256);
         let slot = slots.insert(Slot {
             pri: waker_pri,
@@ -231,9 +217,7 @@ impl MioPoll {
             events,
             slots,
             next_serial: 1,
-            top: waker_pri,
-            held: Default::default(),
-            held_len: 0,
+            prio,
             calls: Vec::new(),
             flag,
             waker,
@@ -324,7 +308,7 @@ impl MioPoll {
             let woken = round.wake_seen && ctrl.flag.take();
             let found = Activity {
                 activity: round.dispatched,
-                io_pending: ctrl.held_len != 0,
+                io_pending: ctrl.prio.has_held(),
                 woken,
             };
             (found, std::mem::take(&mut ctrl.calls))
@@ -391,91 +375,15 @@ impl<S: Source> DerefMut for MioSource<S> {
     }
 }
 
-/// The readiness flags of one event, as `mio::event::Event` reports them.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
-pub struct Ready(u8);
-
-const READABLE: u8 = 1;
-const WRITABLE: u8 = 2;
-const ERROR: u8 = 4;
-const READ_CLOSED: u8 = 8;
-const WRITE_CLOSED: u8 = 16;
-const PRIORITY: u8 = 32;
-const AIO: u8 = 64;
-const LIO: u8 = 128;
-const NAMES: [(u8, &str); 8] = [
-    (READABLE, "readable"),
-    (WRITABLE, "writable"),
-    (ERROR, "error"),
-    (READ_CLOSED, "read_closed"),
-    (WRITE_CLOSED, "write_closed"),
-    (PRIORITY, "priority"),
-    (AIO, "aio"),
-    (LIO, "lio"),
-];
-
-impl From<&Event> for Ready {
-    fn from(ev: &Event) -> Ready {
-        let bit = |on: bool, b: u8| if on { b } else { 0 };
-        Ready(
-            bit(ev.is_readable(), READABLE)
-                | bit(ev.is_writable(), WRITABLE)
-                | bit(ev.is_error(), ERROR)
-                | bit(ev.is_read_closed(), READ_CLOSED)
-                | bit(ev.is_write_closed(), WRITE_CLOSED)
-                | bit(ev.is_priority(), PRIORITY)
-                | bit(ev.is_aio(), AIO)
-                | bit(ev.is_lio(), LIO),
-        )
-    }
-}
-
-impl fmt::Debug for Ready {
-    /// Lists the flags that are set, e.g. `Ready(readable | writable)`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Ready(")?;
-        let mut sep = "";
-        for (bit, name) in NAMES {
-            if self.0 & bit != 0 {
-                write!(f, "{sep}{name}")?;
-                sep = " | ";
-            }
-        }
-        f.write_str(")")
-    }
-}
-
-impl Ready {
-    /// The source can be read (see `mio::event::Event::is_readable`).
-    pub fn is_readable(&self) -> bool {
-        self.0 & READABLE != 0
-    }
-    /// The source can be written.
-    pub fn is_writable(&self) -> bool {
-        self.0 & WRITABLE != 0
-    }
-    /// The source reported an error (read or write it to get the error).
-    pub fn is_error(&self) -> bool {
-        self.0 & ERROR != 0
-    }
-    /// The read side is closed (the peer's end of stream, where the OS reports it).
-    pub fn is_read_closed(&self) -> bool {
-        self.0 & READ_CLOSED != 0
-    }
-    /// The write side is closed.
-    pub fn is_write_closed(&self) -> bool {
-        self.0 & WRITE_CLOSED != 0
-    }
-    /// Priority (out-of-band) data is readable.
-    pub fn is_priority(&self) -> bool {
-        self.0 & PRIORITY != 0
-    }
-    /// An AIO operation completed (FreeBSD and similar only).
-    pub fn is_aio(&self) -> bool {
-        self.0 & AIO != 0
-    }
-    /// A LIO operation completed (FreeBSD only).
-    pub fn is_lio(&self) -> bool {
-        self.0 & LIO != 0
-    }
+/// The readiness flags of a mio event.
+fn ready_of(ev: &Event) -> Ready {
+    let flag = Ready::flag_if;
+    flag(ev.is_readable(), Ready::READABLE)
+        | flag(ev.is_writable(), Ready::WRITABLE)
+        | flag(ev.is_error(), Ready::ERROR)
+        | flag(ev.is_read_closed(), Ready::READ_CLOSED)
+        | flag(ev.is_write_closed(), Ready::WRITE_CLOSED)
+        | flag(ev.is_priority(), Ready::PRIORITY)
+        | flag(ev.is_aio(), Ready::AIO)
+        | flag(ev.is_lio(), Ready::LIO)
 }

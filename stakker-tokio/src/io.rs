@@ -1,6 +1,7 @@
 //! Tokio I/O readiness delivered as `Fwd<Ready>` calls, with stakker-mio's priorities.
 
 use crate::driver::{Remote, Shared, TokioHandle};
+use stakker_core::host::{PriorityQueues, MAX_PRIORITY};
 use stakker_core::Fwd;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -14,9 +15,10 @@ use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 /// Priorities are `0..=MAX_PRI`, higher first (as in stakker-mio).
-pub const MAX_PRI: u32 = 10;
+pub const MAX_PRI: u32 = MAX_PRIORITY;
 
-/// Readiness flags of one delivery: the same accessors as stakker-mio's `Ready`.
+/// Readiness flags of one delivery: the core's [`Ready`](stakker_core::host::Ready), the same
+/// type as stakker-mio's `Ready`.
 ///
 /// Sockets polled through `poll_read_ready`/`poll_write_ready` (`TcpStream`, `UdpSocket`,
 /// `UnixStream`, [`Listener`]) report only readable and writable (a closed or failed socket
@@ -26,83 +28,20 @@ pub const MAX_PRI: u32 = 10;
 ///
 /// ```
 /// use stakker_tokio::Ready;
-/// let r = Ready::from(tokio::io::Ready::READABLE | tokio::io::Ready::READ_CLOSED);
-/// assert!(r.is_readable() && r.is_read_closed() && !r.is_writable());
+/// let r = Ready::READABLE | Ready::READ_CLOSED;
+/// assert!(r.is_readable() && r.is_read_closed() && !r.is_writable() && !r.is_aio());
 /// ```
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
-pub struct Ready(u8);
+pub use stakker_core::host::Ready;
 
-const READABLE: u8 = 1;
-const WRITABLE: u8 = 2;
-const ERROR: u8 = 4;
-const READ_CLOSED: u8 = 8;
-const WRITE_CLOSED: u8 = 16;
-const PRIORITY: u8 = 32;
-
-impl Ready {
-    /// Readable (or at end of stream, or failed).
-    pub fn is_readable(&self) -> bool {
-        self.0 & READABLE != 0
-    }
-    /// Writable (or failed).
-    pub fn is_writable(&self) -> bool {
-        self.0 & WRITABLE != 0
-    }
-    /// An error is pending (or polling readiness failed).
-    pub fn is_error(&self) -> bool {
-        self.0 & ERROR != 0
-    }
-    /// The read side is closed.
-    pub fn is_read_closed(&self) -> bool {
-        self.0 & READ_CLOSED != 0
-    }
-    /// The write side is closed.
-    pub fn is_write_closed(&self) -> bool {
-        self.0 & WRITE_CLOSED != 0
-    }
-    /// Priority data is readable.
-    pub fn is_priority(&self) -> bool {
-        self.0 & PRIORITY != 0
-    }
-    /// Always `false`: tokio reports no AIO events.
-    pub fn is_aio(&self) -> bool {
-        false
-    }
-    /// Always `false`: tokio reports no LIO events.
-    pub fn is_lio(&self) -> bool {
-        false
-    }
-    /// Readable only.
-    pub const READABLE: Ready = Ready(READABLE);
-    /// Writable only.
-    pub const WRITABLE: Ready = Ready(WRITABLE);
-    /// Error only.
-    pub const ERROR: Ready = Ready(ERROR);
-
-    fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl std::ops::BitOr for Ready {
-    type Output = Ready;
-    fn bitor(self, rhs: Ready) -> Ready {
-        Ready(self.0 | rhs.0)
-    }
-}
-
-impl From<tokio::io::Ready> for Ready {
-    fn from(r: tokio::io::Ready) -> Ready {
-        let bit = |on: bool, b: u8| if on { b } else { 0 };
-        Ready(
-            bit(r.is_readable(), READABLE)
-                | bit(r.is_writable(), WRITABLE)
-                | bit(r.is_error(), ERROR)
-                | bit(r.is_read_closed(), READ_CLOSED)
-                | bit(r.is_write_closed(), WRITE_CLOSED)
-                | bit(r.is_priority(), PRIORITY),
-        )
-    }
+/// The readiness flags of a tokio `Ready`.
+fn ready_of(r: tokio::io::Ready) -> Ready {
+    let flag = Ready::flag_if;
+    flag(r.is_readable(), Ready::READABLE)
+        | flag(r.is_writable(), Ready::WRITABLE)
+        | flag(r.is_error(), Ready::ERROR)
+        | flag(r.is_read_closed(), Ready::READ_CLOSED)
+        | flag(r.is_write_closed(), Ready::WRITE_CLOSED)
+        | flag(r.is_priority(), Ready::PRIORITY)
 }
 
 /// A tokio I/O object whose readiness can be polled without doing I/O. Implemented for
@@ -115,11 +54,11 @@ pub trait TokioIo: 'static {
 }
 
 /// Readiness from a pair of `poll_read_ready`/`poll_write_ready`-style results.
-fn dir(p: Poll<io::Result<()>>, flag: u8) -> Ready {
+fn dir(p: Poll<io::Result<()>>, flag: Ready) -> Ready {
     match p {
-        Poll::Pending => Ready(0),
-        Poll::Ready(Ok(())) => Ready(flag),
-        Poll::Ready(Err(_)) => Ready(flag | ERROR),
+        Poll::Pending => Ready::EMPTY,
+        Poll::Ready(Ok(())) => flag,
+        Poll::Ready(Err(_)) => flag | Ready::ERROR,
     }
 }
 
@@ -127,12 +66,12 @@ macro_rules! rw_ready {
     ($ty:ty, $read:ident, $write:ident) => {
         impl TokioIo for $ty {
             fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Ready {
-                let mut r = Ready(0);
+                let mut r = Ready::EMPTY;
                 if interest.is_readable() {
-                    r = r | dir(self.$read(cx), READABLE);
+                    r = r | dir(self.$read(cx), Ready::READABLE);
                 }
                 if interest.is_writable() {
-                    r = r | dir(self.$write(cx), WRITABLE);
+                    r = r | dir(self.$write(cx), Ready::WRITABLE);
                 }
                 r
             }
@@ -150,18 +89,18 @@ impl<T: std::os::unix::io::AsRawFd + 'static> TokioIo for tokio::io::unix::Async
     fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Ready {
         // The guards are dropped without `clear_ready`: readiness stays until the handler's
         // own `try_io` meets `WouldBlock`.
-        let mut r = Ready(0);
+        let mut r = Ready::EMPTY;
         if interest.is_readable() {
             match self.poll_read_ready(cx) {
-                Poll::Ready(Ok(g)) => r = r | Ready::from(g.ready()),
-                Poll::Ready(Err(_)) => r = r | Ready(READABLE | ERROR),
+                Poll::Ready(Ok(g)) => r = r | ready_of(g.ready()),
+                Poll::Ready(Err(_)) => r = r | Ready::READABLE | Ready::ERROR,
                 Poll::Pending => {}
             }
         }
         if interest.is_writable() {
             match self.poll_write_ready(cx) {
-                Poll::Ready(Ok(g)) => r = r | Ready::from(g.ready()),
-                Poll::Ready(Err(_)) => r = r | Ready(WRITABLE | ERROR),
+                Poll::Ready(Ok(g)) => r = r | ready_of(g.ready()),
+                Poll::Ready(Err(_)) => r = r | Ready::WRITABLE | Ready::ERROR,
                 Poll::Pending => {}
             }
         }
@@ -216,7 +155,7 @@ impl Listener {
 impl TokioIo for Listener {
     fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Ready {
         if !interest.is_readable() {
-            return Ready(0);
+            return Ready::EMPTY;
         }
         let mut waker = self.waker.borrow_mut();
         if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -225,7 +164,7 @@ impl TokioIo for Listener {
         if self.accepted.borrow().is_empty() {
             match self.inner.poll_accept(cx) {
                 Poll::Ready(r) => self.accepted.borrow_mut().push_back(r),
-                Poll::Pending => return Ready(0),
+                Poll::Pending => return Ready::EMPTY,
             }
         }
         Ready::READABLE
@@ -258,11 +197,8 @@ fn token(index: usize, gen: u32) -> u64 {
 pub(crate) struct IoTable {
     slots: Vec<(u32, Option<Entry>)>,
     free: Vec<usize>,
-    /// The highest priority ever registered; never goes down.
-    top: u32,
-    held: [VecDeque<(u64, Ready)>; MAX_PRI as usize + 1],
-    /// How many events `held` has, in all levels.
-    held_count: usize,
+    /// The levels registered and the events held back (§8.1.3), by token.
+    prio: PriorityQueues<(u64, Ready)>,
     /// Delivered, waiting for the run that calls the handler (see [`ran`]).
     delivered: Vec<u64>,
     /// To poll in the next round: delivered before the last run, or newly registered.
@@ -276,12 +212,18 @@ pub(crate) struct IoTable {
 
 impl IoTable {
     fn get(&mut self, token: u64) -> Option<&mut Entry> {
-        let (gen, slot) = self.slots.get_mut((token & 0xffff_ffff) as usize)?;
-        if u64::from(*gen) == token >> 32 {
-            slot.as_mut()
-        } else {
-            None
-        }
+        entry(&mut self.slots, token)
+    }
+}
+
+/// The live entry of `token`: `None` once its registration was dropped (even if the slot has
+/// been reused).
+fn entry(slots: &mut [(u32, Option<Entry>)], token: u64) -> Option<&mut Entry> {
+    let (gen, slot) = slots.get_mut((token & 0xffff_ffff) as usize)?;
+    if u64::from(*gen) == token >> 32 {
+        slot.as_mut()
+    } else {
+        None
     }
 }
 
@@ -333,19 +275,21 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
                 .unwrap_or_else(PoisonError::into_inner),
             &mut t.polling,
         );
-        if t.polling.is_empty() && t.recheck.is_empty() && t.held_count == 0 {
+        if t.polling.is_empty() && t.recheck.is_empty() && !t.prio.has_held() {
             return Found {
                 activity: false,
                 io_pending: false,
             };
         }
         t.round += 1;
-        let (round, top) = (t.round, t.top);
+        let round = t.round;
         let mut polling = std::mem::take(&mut t.polling);
         polling.append(&mut t.recheck);
         let mut calls = std::mem::take(&mut t.calls);
         for &tok in &polling {
-            let Some(e) = t.get(tok) else { continue };
+            let Some(e) = entry(&mut t.slots, tok) else {
+                continue;
+            };
             if e.held || e.queued || e.round == round {
                 continue;
             }
@@ -356,34 +300,28 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
             if ready.is_empty() {
                 continue;
             }
-            if e.pri >= top {
-                e.queued = true;
-                calls.push((e.fwd.clone(), ready));
-                t.delivered.push(tok);
-            } else {
-                e.held = true;
-                let pri = e.pri as usize;
-                t.held[pri].push_back((tok, ready));
-                t.held_count += 1;
+            match t.prio.offer(e.pri, (tok, ready)) {
+                Some((tok, ready)) => {
+                    e.queued = true;
+                    calls.push((e.fwd.clone(), ready));
+                    t.delivered.push(tok);
+                }
+                None => e.held = true,
             }
         }
         polling.clear();
         t.polling = polling;
-        if calls.is_empty() && t.held_count > 0 {
-            for pri in (0..top as usize).rev() {
-                while let Some((tok, ready)) = t.held[pri].pop_front() {
-                    t.held_count -= 1;
-                    if let Some(e) = t.get(tok) {
-                        e.held = false;
-                        e.queued = true;
-                        calls.push((e.fwd.clone(), ready));
-                        t.delivered.push(tok);
-                    }
-                }
-                if !calls.is_empty() {
-                    break;
-                }
-            }
+        if calls.is_empty() {
+            t.prio.dispatch_held(|(tok, ready)| {
+                let Some(e) = entry(&mut t.slots, tok) else {
+                    return false; // its registration was dropped while the event was held
+                };
+                e.held = false;
+                e.queued = true;
+                calls.push((e.fwd.clone(), ready));
+                t.delivered.push(tok);
+                true
+            });
         }
         calls
     };
@@ -395,7 +333,7 @@ pub(crate) fn dispatch(shared: &Shared) -> Found {
     t.calls = calls;
     Found {
         activity,
-        io_pending: t.held_count > 0,
+        io_pending: t.prio.has_held(),
     }
 }
 
@@ -480,8 +418,8 @@ impl TokioHandle {
         fwd: Fwd<Ready>,
     ) -> IoSource<S> {
         let io = Rc::new(io);
-        let pri = pri.min(MAX_PRI);
         let mut t = self.shared.io.borrow_mut();
+        let pri = t.prio.register(pri);
         let index = t.free.pop().unwrap_or_else(|| {
             t.slots.push((0, None));
             t.slots.len() - 1
@@ -501,7 +439,6 @@ impl TokioHandle {
             queued: false,
             round: 0,
         });
-        t.top = t.top.max(pri);
         t.recheck.push(token);
         drop(t);
         self.shared.remote.wake_task();

@@ -62,9 +62,13 @@
 //! assert!(host.0 >= Instant::from_secs(3601)); // an hour passed in no time
 //! ```
 
+mod priority;
+mod ready;
 #[cfg(feature = "std")]
 mod thread;
 mod wake_flag;
+pub use priority::{PriorityQueues, MAX_PRIORITY};
+pub use ready::Ready;
 #[cfg(feature = "std")]
 pub use thread::ThreadLoop;
 pub use wake_flag::WakeFlag;
