@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 const READ_BUF: usize = 16 * 1024;
 
 /// Echoes until the peer closes or an error.
-async fn conn(mut stream: TcpStream) {
+pub(crate) async fn conn(mut stream: TcpStream) {
     let mut buf = vec![0u8; READ_BUF];
     loop {
         let n = match stream.read(&mut buf).await {
@@ -38,17 +38,29 @@ pub(crate) fn start() -> ServerHandle {
         rt.block_on(async move {
             let listener = TcpListener::from_std(listener).expect("TcpListener::from_std");
             ready.send(stopper).expect("bench thread gone");
-            loop {
-                tokio::select! {
-                    _ = &mut stop_rx => break,
-                    accepted = listener.accept() => {
-                        let (stream, _) = accepted.expect("accept");
-                        stream.set_nodelay(true).expect("TCP_NODELAY");
-                        tokio::spawn(conn(stream));
-                    }
-                }
-            }
+            accept_until(listener, &mut stop_rx, |stream| {
+                tokio::spawn(conn(stream));
+            })
+            .await;
         });
         // Dropping the runtime cancels any connection task still running.
     })
+}
+
+/// Accepts connections, handing each (with `TCP_NODELAY` set) to `spawn`, until `stop` fires.
+pub(crate) async fn accept_until(
+    listener: TcpListener,
+    stop: &mut tokio::sync::oneshot::Receiver<()>,
+    spawn: impl Fn(TcpStream),
+) {
+    loop {
+        tokio::select! {
+            _ = &mut *stop => break,
+            accepted = listener.accept() => {
+                let (stream, _) = accepted.expect("accept");
+                stream.set_nodelay(true).expect("TCP_NODELAY");
+                spawn(stream);
+            }
+        }
+    }
 }
