@@ -74,7 +74,71 @@ fn ping<M: Measurement>(c: &mut Criterion<M>) {
         let mut w = m::Ping::new();
         b.iter(|| w.iter(black_box(PING_N)));
     });
+    g.bench_function(FLOOR, |b| {
+        let mut w = floor::Ping::new();
+        b.iter(|| w.iter(black_box(PING_N)));
+    });
     g.finish();
+}
+
+/// The third entry of `scale_ping`: what is left of the workload without a runtime.
+const FLOOR: &str = "floor (no runtime)";
+
+/// The ping chain with nothing but what any runtime with a FIFO of queued calls must do per
+/// message: take the front item, call it through a function pointer, and in the call read
+/// the receiver's state and append one item for its peer. No reference counts, lifecycle or
+/// runtime checks, panic handling or interception. Each message's item names the actor the
+/// previous message read from its receiver's state, so messages form one chain of two
+/// dependent loads (the item's receiver, just stored, then that receiver's `peer`); this
+/// entry measures that chain on the machine at hand.
+mod floor {
+    use criterion::black_box;
+
+    struct Pinger {
+        peer: usize,
+        hits: u64,
+    }
+
+    type Call = fn(&mut Ping, usize, u64);
+
+    pub(crate) struct Ping {
+        actors: Vec<Pinger>,
+        queue: Vec<(Call, usize, u64)>,
+        head: usize,
+    }
+
+    fn ping(w: &mut Ping, me: usize, left: u64) {
+        let a = &mut w.actors[me];
+        a.hits += 1;
+        if left > 0 {
+            let peer = a.peer;
+            // Hidden from the optimiser, as a runtime's queue holds many item types.
+            w.queue.push((black_box(ping as Call), peer, left - 1));
+        }
+    }
+
+    impl Ping {
+        pub(crate) fn new() -> Self {
+            let actors = vec![Pinger { peer: 1, hits: 0 }, Pinger { peer: 0, hits: 0 }];
+            Ping {
+                actors,
+                queue: Vec::new(),
+                head: 0,
+            }
+        }
+
+        pub(crate) fn iter(&mut self, n: u64) {
+            self.queue.push((black_box(ping as Call), 0, n - 1));
+            while self.head < self.queue.len() {
+                let (call, me, left) = self.queue[self.head];
+                self.head += 1;
+                call(self, me, left);
+            }
+            self.queue.clear();
+            self.head = 0;
+            assert!(self.actors[0].hits + self.actors[1].hits >= n);
+        }
+    }
 }
 
 fn fanout<M: Measurement>(c: &mut Criterion<M>) {

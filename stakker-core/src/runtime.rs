@@ -416,7 +416,7 @@ impl Stakker {
             }
         }
         // From here on anything deferred is discarded at once.
-        shared.alive.set(false);
+        shared.end();
         shared.tearing_down.set(false);
         for q in [&shared.main, &shared.lazy, &shared.idle] {
             drop(q.take());

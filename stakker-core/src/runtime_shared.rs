@@ -16,14 +16,18 @@ pub(crate) struct Shared {
     pub(crate) lazy: FnQueue<Stakker>,
     pub(crate) idle: FnQueue<Stakker>,
     /// Cleared when the `Stakker` is dropped: from then on deferred items are discarded.
+    /// Changed only through `end`.
     pub(crate) alive: Cell<bool>,
+    /// `alive` and not `intercepting`: an actor call may go straight onto the main queue.
+    /// The one flag the `call!` path reads, so that each call site has one cold branch.
+    pub(crate) direct: Cell<bool>,
     /// Set once the runtime's one `StateOwner` exists (see `actor::StateOwner`).
     pub(crate) state_owner_taken: Cell<bool>,
     /// Set when that `StateOwner` is dropped (with the `Stakker`).
     pub(crate) state_owner_gone: Cell<bool>,
     /// Set while `Stakker::run` (or another guarded entry point) is executing.
     pub(crate) in_run: Cell<bool>,
-    /// Whether `interceptor` is set: the one flag the queueing paths read (see `explore`).
+    /// Whether `interceptor` is set (see `explore`). Changed only through `set_intercepting`.
     pub(crate) intercepting: Cell<bool>,
     pub(crate) interceptor: RefCell<Option<crate::explore::Interceptor>>,
     /// Set while the `Stakker` is being dropped: actors whose queued termination is dropped
@@ -48,6 +52,7 @@ impl Shared {
             lazy: FnQueue::new(),
             idle: FnQueue::new(),
             alive: Cell::new(true),
+            direct: Cell::new(true),
             state_owner_taken: Cell::new(false),
             state_owner_gone: Cell::new(false),
             in_run: Cell::new(false),
@@ -61,6 +66,18 @@ impl Shared {
             actor_pool: crate::actor::BlockPool::new(),
             monitors: crate::monitor::Monitors::new(),
         }
+    }
+
+    /// Marks the runtime gone: from now on deferred items are discarded.
+    pub(crate) fn end(&self) {
+        self.alive.set(false);
+        self.direct.set(false);
+    }
+
+    /// Records whether an interceptor is installed.
+    pub(crate) fn set_intercepting(&self, on: bool) {
+        self.intercepting.set(on);
+        self.direct.set(self.alive.get() && !on);
     }
 
     /// Queues `f` on `queue`, or drops it unrun if the runtime is gone.

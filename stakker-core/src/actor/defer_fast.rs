@@ -10,31 +10,31 @@
 //!
 //! Sound because the runtime's `Shared` cannot be freed while the pointer is used:
 //! - when the pointer is taken, `actor` holds a reference count of that `Shared`;
-//! - the count moves into `item` with the actor, and `item` is only moved (never dropped)
-//!   until `try_push` has either stored it in the queue, where it keeps counting until the
-//!   queue runs or drops it, or handed it back;
-//! - an item handed back (runtime gone) is dropped only after the last use of the pointer.
+//! - a call that cannot go straight onto the main queue (runtime gone, or intercepted) takes
+//!   the actor to `explore::hold_call` without another use of the pointer;
+//! - otherwise the runtime is alive, so its `Stakker` holds a count too, and the actor's
+//!   count moves into `item`, which is only moved until `push` has stored it in the queue.
 
 use super::{Actor, InRuntime};
 use crate::runtime::Stakker;
 use crate::runtime_shared::Shared;
 use alloc::rc::Rc;
 
-/// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is
-/// gone).
+/// Queues `call(&actor, s)` on the actor's runtime's main queue (or hands it to the
+/// interceptor, or drops it if the runtime is gone).
 #[inline(always)]
 pub(super) fn defer_owning<A: 'static>(
     actor: Actor<A>,
     call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
 ) {
-    if crate::explore::intercepting(&actor.rc.deferrer().0) {
+    let shared: *const Shared = Rc::as_ptr(&actor.rc.deferrer().0);
+    // SAFETY: the `Shared` stays alive for as long as this reference is used (module docs):
+    // `actor` holds a count of it, and once it is known to be alive so does its `Stakker`
+    // (which `push` cannot drop). Only the borrow of `actor` is cut, so it can move.
+    let shared = unsafe { &*shared };
+    if !crate::explore::direct(shared) {
         return crate::explore::hold_call(actor, call);
     }
-    let shared: *const Shared = Rc::as_ptr(&actor.rc.deferrer().0);
-    let item = move |s: &mut Stakker| call(&actor, s);
-    // SAFETY: `shared` points at a live `Shared` for as long as this reference is used
-    // (module docs): `item` holds a count of it throughout `try_push`, which only moves it.
-    let refused = unsafe { &*shared }.try_push(&unsafe { &*shared }.main, item);
-    // Dropped (which may free the runtime) only now that the pointer is no longer used.
-    drop(refused);
+    let item = crate::explore::queued_call(actor, call);
+    shared.main.push(item);
 }

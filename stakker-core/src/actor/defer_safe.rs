@@ -10,9 +10,12 @@ pub(super) fn defer_owning<A: 'static>(
     actor: Actor<A>,
     call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
 ) {
-    if crate::explore::intercepting(&actor.rc.deferrer().0) {
+    let runtime = actor.rc.deferrer().clone();
+    if !crate::explore::direct(&runtime.0) {
         return crate::explore::hold_call(actor, call);
     }
-    let runtime = actor.rc.deferrer().clone();
-    runtime.defer(move |s| call(&actor, s));
+    runtime
+        .0
+        .main
+        .push(crate::explore::queued_call(actor, call));
 }

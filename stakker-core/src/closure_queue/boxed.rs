@@ -31,6 +31,14 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
+    /// A queue holding just `f` (see the flat twin).
+    pub(crate) fn one<F: FnOnce(&mut S) + 'static>(f: F) -> Self {
+        let q = Self::new();
+        q.items.borrow_mut().reserve_exact(1);
+        q.push(f);
+        q
+    }
+
     /// Whether no items are waiting.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {

@@ -380,6 +380,19 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
+    /// A queue holding just `f` in a buffer of its size: an item kept apart from any queue
+    /// that still runs through the same per-closure-type call function as a queued one.
+    pub(crate) fn one<F: FnOnce(&mut S) + 'static>(f: F) -> Self {
+        let q = Self::new();
+        // An over-aligned `F` is pushed boxed: one word, fewer slots than `F`'s own.
+        let slots = VtableFor::<S, F>::VTABLE.slots;
+        if let Err(e) = q.with(|q| q.buf.try_reserve_exact(slots)) {
+            super::refused(f, e);
+        }
+        q.push(f);
+        q
+    }
+
     /// Runs `f` on the inner queue. Only called with this module's closures, none of which
     /// runs user code (no closure call, no `Drop` of an item) or touches `self` again.
     #[inline]

@@ -274,3 +274,32 @@ fn items_queued_while_running_keep_fifo_order_across_compaction_and_growth() {
     while q.call_next(&mut t) {}
     assert_eq!(t.out, [0, 1, 2]);
 }
+
+#[test]
+fn one_holds_exactly_its_item_and_runs_or_drops_it_once() {
+    let dropped: Log = Rc::default();
+    let t = Tracker(dropped.clone(), 1);
+    let big = [3u8; 40];
+    let f = move |v: &mut Vec<u32>| {
+        let _t = &t;
+        v.push(big.iter().map(|&b| b as u32).sum());
+    };
+    let _size = core::mem::size_of_val(&f);
+    let q: FnQueue<Vec<u32>> = FnQueue::one(f);
+    // No room kept for more: one slot per 8 bytes of closure plus the vtable slot (flat),
+    // or one boxed item (boxed).
+    #[cfg(not(any(feature = "no-unsafe", feature = "no-unsafe-queue")))]
+    assert_eq!(q.capacity_items(), 1 + _size.div_ceil(8));
+    #[cfg(any(feature = "no-unsafe", feature = "no-unsafe-queue"))]
+    assert_eq!(q.capacity_items(), 1);
+    let mut out = Vec::new();
+    assert!(q.call_next(&mut out));
+    assert!(!q.call_next(&mut out));
+    assert_eq!(out, [120]);
+    assert_eq!(*dropped.borrow(), [1]);
+
+    let t = Tracker(dropped.clone(), 2);
+    let q: FnQueue<Vec<u32>> = FnQueue::one(move |_: &mut Vec<u32>| drop(t));
+    drop(q);
+    assert_eq!(*dropped.borrow(), [1, 2]); // dropped unrun
+}

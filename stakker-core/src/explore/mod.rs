@@ -24,7 +24,8 @@
 //!
 //! With no interceptor installed, the only cost is one byte read from memory the queueing path
 //! reads anyway and one well-predicted branch per actor call or due timer; delivery is exactly
-//! the normal FIFO. Installing an interceptor boxes each intercepted item.
+//! the normal FIFO. Installing an interceptor costs two allocations per intercepted item (its
+//! own buffer and a handle to its receiver).
 //!
 //! ```
 //! use stakker_core::explore::{set_interceptor, Held};
@@ -58,12 +59,12 @@
 //! ```
 
 use crate::actor::Actor;
+use crate::closure_queue::FnQueue;
 use crate::deferrer::Deferrer;
 use crate::runtime::Core;
 use crate::runtime::Stakker;
 use crate::runtime_shared::Shared;
 use crate::StopCause;
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 
@@ -75,7 +76,7 @@ pub type Interceptor = Rc<dyn Fn(Held)>;
 /// an interceptor stay wherever it put them.
 pub fn set_interceptor(s: &mut Stakker, interceptor: Option<Interceptor>) {
     let shared = &s.core.deferrer.0;
-    shared.intercepting.set(interceptor.is_some());
+    shared.set_intercepting(interceptor.is_some());
     *shared.interceptor.borrow_mut() = interceptor;
 }
 
@@ -86,8 +87,25 @@ pub(crate) fn intercepting(shared: &Shared) -> bool {
     shared.intercepting.get()
 }
 
-/// Hands an actor call to the interceptor (or drops it if the runtime is gone). Only called
-/// when [`intercepting`] said so.
+/// The main-queue item for an actor call: `call(&actor, s)`, owning `actor`. Made here for
+/// both the normal path and [`hold_call`], so that both queue the same closure type.
+#[inline(always)]
+pub(crate) fn queued_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
+    actor: Actor<A>,
+    call: C,
+) -> impl FnOnce(&mut Stakker) + 'static {
+    move |s: &mut Stakker| call(&actor, s)
+}
+
+/// Whether an actor call may go straight onto the main queue of the runtime behind `shared`:
+/// the one check on the normal path (see `Shared::direct`). Otherwise [`hold_call`] takes it.
+#[inline(always)]
+pub(crate) fn direct(shared: &Shared) -> bool {
+    shared.direct.get()
+}
+
+/// The cold path of queueing an actor call, where [`direct`] said no: hands the call to the
+/// interceptor, or drops it if the runtime is gone.
 #[cold]
 #[inline(never)]
 pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
@@ -95,13 +113,41 @@ pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static
     call: C,
 ) {
     let runtime = actor.access_deferrer().clone();
-    hold(
-        &runtime,
-        Held {
-            site: core::any::type_name::<C>(),
-            item: Box::new(CallItem { actor, call }),
-        },
-    );
+    if !runtime.0.alive.get() {
+        return; // dropped unrun, as `Deferrer::defer` does once the runtime is gone
+    }
+    let receiver = AnyActor::new(&actor);
+    let site = core::any::type_name::<C>();
+    hold_item(&runtime.0, Some(receiver), site, queued_call(actor, call));
+}
+
+/// Hands a queue item to the interceptor (or drops it if the runtime is gone). `item` is the
+/// very closure the main queue would have held: kept in a one-item queue, it runs through the
+/// same per-type call function as a queued item, so intercepting adds no caller of the
+/// actor's method (a second caller made the compiler stop inlining the method into the
+/// queue's call, see `docs/BENCHMARKS.md`).
+#[cold]
+#[inline(never)]
+fn hold_item<F: FnOnce(&mut Stakker) + 'static>(
+    shared: &Shared,
+    receiver: Option<AnyActor>,
+    site: &'static str,
+    item: F,
+) {
+    if !shared.alive.get() {
+        return; // dropped unrun, as `Deferrer::defer` does once the runtime is gone
+    }
+    let held = Held {
+        site,
+        receiver,
+        item: FnQueue::one(item),
+    };
+    // Cloned out so the interceptor may install another one.
+    let interceptor = shared.interceptor.borrow().clone();
+    match interceptor {
+        Some(interceptor) => interceptor(held),
+        None => shared.main.push(move |s: &mut Stakker| held.run(s)),
+    }
 }
 
 /// Macro support (`call!([actor, core], ..)`): queues `call(&actor, s)` on `runtime`'s main
@@ -113,96 +159,45 @@ pub fn __defer_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
     actor: Actor<A>,
     call: C,
 ) {
-    if intercepting(&runtime.0) {
+    if !direct(&runtime.0) {
         return hold_call(actor, call);
     }
-    runtime.defer(move |s| call(&actor, s));
+    runtime.0.main.push(queued_call(actor, call));
 }
 
 /// Appends a due timer callback to the main queue, or hands it to the interceptor.
 #[inline(always)]
 pub(crate) fn push_timer<F: FnOnce(&mut Stakker) + 'static>(shared: &Shared, f: F) {
     if intercepting(shared) {
-        hold_timer(shared, Box::new(TimerItem(f)));
+        hold_item(shared, None, "", f);
     } else {
         shared.main.push(f);
     }
 }
 
-#[cold]
-#[inline(never)]
-fn hold_timer(shared: &Shared, item: Box<dyn HeldItem>) {
-    let interceptor = shared.interceptor.borrow().clone();
-    if let Some(interceptor) = interceptor {
-        interceptor(Held { site: "", item });
-    }
-}
-
-fn hold(runtime: &Deferrer, held: Held) {
-    if !runtime.0.alive.get() {
-        return; // dropped unrun, as `Deferrer::defer` does once the runtime is gone
-    }
-    // Cloned out so the interceptor may install another one.
-    let interceptor = runtime.0.interceptor.borrow().clone();
-    match interceptor {
-        Some(interceptor) => interceptor(held),
-        None => runtime.defer(move |s| held.run(s)),
-    }
-}
-
-/// A held item, type-erased: what it is for, and running it.
-trait HeldItem {
-    /// The receiving actor, for actor calls.
-    fn actor(&self) -> Option<&dyn ErasedActor>;
-    fn run(self: Box<Self>, s: &mut Stakker);
-}
-
-struct CallItem<A: 'static, C> {
-    actor: Actor<A>,
-    call: C,
-}
-
-impl<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker)> HeldItem for CallItem<A, C> {
-    fn actor(&self) -> Option<&dyn ErasedActor> {
-        Some(&self.actor)
-    }
-    fn run(self: Box<Self>, s: &mut Stakker) {
-        (self.call)(&self.actor, s);
-    }
-}
-
-struct TimerItem<F>(F);
-
-impl<F: FnOnce(&mut Stakker)> HeldItem for TimerItem<F> {
-    fn actor(&self) -> Option<&dyn ErasedActor> {
-        None
-    }
-    fn run(self: Box<Self>, s: &mut Stakker) {
-        (self.0)(s);
-    }
-}
-
-/// An intercepted item: an actor call (with its receiver) or a due timer callback. One
-/// allocation.
+/// An intercepted item: an actor call (with its receiver) or a due timer callback. Two
+/// allocations: the item's own buffer and, for a call, the receiver handle.
 pub struct Held {
     site: &'static str,
-    item: Box<dyn HeldItem>,
+    receiver: Option<AnyActor>,
+    /// Holds exactly the item.
+    item: FnQueue<Stakker>,
 }
 
 impl Held {
-    /// The actor the call is for (a new handle); `None` for a timer callback.
+    /// The actor the call is for (another handle to it); `None` for a timer callback.
     pub fn receiver(&self) -> Option<AnyActor> {
-        self.item.actor().map(|a| a.any())
+        self.receiver.clone()
     }
 
     /// The receiver's identity, as [`AnyActor::addr`], without making a handle.
     pub fn receiver_addr(&self) -> Option<usize> {
-        self.item.actor().map(|a| a.addr())
+        self.receiver.as_ref().map(AnyActor::addr)
     }
 
     /// The receiver's state type name, as [`AnyActor::type_name`].
     pub fn receiver_type_name(&self) -> Option<&'static str> {
-        self.item.actor().map(|a| a.type_name())
+        self.receiver.as_ref().map(AnyActor::type_name)
     }
 
     /// Where an actor call was made: the type name of the queued closure, which names the
@@ -224,13 +219,12 @@ impl Held {
     /// (one that records the delivery first), which is already running inside
     /// `Stakker::run`: panics then get the runtime's usual handling.
     pub fn run(self, s: &mut Stakker) {
-        self.item.run(s);
+        self.item.call_next(s);
     }
 }
 
 /// What a harness may do with an actor it knows only by a held call.
 trait ErasedActor {
-    fn any(&self) -> AnyActor;
     fn addr(&self) -> usize;
     fn type_name(&self) -> &'static str;
     fn is_zombie(&self) -> bool;
@@ -239,9 +233,6 @@ trait ErasedActor {
 }
 
 impl<A: 'static> ErasedActor for Actor<A> {
-    fn any(&self) -> AnyActor {
-        AnyActor::new(self)
-    }
     fn addr(&self) -> usize {
         // The runtime handle every actor keeps lives inside the actor's own block, so its
         // address identifies the actor (the unit test below pins this down).

@@ -138,3 +138,28 @@ fn a_dropped_held_call_reports_none_to_its_ret() {
     s.run(t0(), false);
     assert_eq!(*got.borrow(), [None]);
 }
+
+#[test]
+fn calls_after_the_runtime_is_gone_are_dropped_not_intercepted() {
+    let mut s = Stakker::new(t0());
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let a = actor!(s, Log::init(log.clone()), ret_nop!());
+    s.run(t0(), false);
+    let seen = Rc::new(core::cell::Cell::new(0));
+    let seen2 = seen.clone();
+    set_interceptor(&mut s, Some(Rc::new(move |_| seen2.set(seen2.get() + 1))));
+    call!([a], note(1));
+    assert_eq!(seen.get(), 1);
+    let got: Rc<RefCell<Vec<Option<u8>>>> = Rc::default();
+    let g = got.clone();
+    let ret = crate::Ret::new(move |m| g.borrow_mut().push(m));
+    drop(s);
+    call!([a], |_this, _cx| ret.ret(1));
+    assert_eq!(
+        seen.get(),
+        1,
+        "a call to a dropped runtime reached the interceptor"
+    );
+    assert_eq!(*got.borrow(), [None]);
+    assert!(log.borrow().is_empty());
+}
