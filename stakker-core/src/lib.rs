@@ -186,6 +186,8 @@ mod timer;
 mod timer_wheel;
 #[cfg(feature = "tracing")]
 pub mod tracing_bridge;
+#[cfg(not(feature = "no-unsafe"))]
+mod word_move;
 
 pub use actor::{Actor, ActorOwn, ActorOwnAnon};
 pub use actor_slab::{aux, ActorOwnSlab};

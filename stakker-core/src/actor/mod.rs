@@ -89,6 +89,13 @@ pub(crate) trait InRuntime {
 /// A Ready call parked on a Prep actor until it becomes Ready.
 type Parked<A> = Box<dyn FnOnce(&mut A, &mut Cx<'_, A>)>;
 
+/// Moves a new state in (word by word in the default build: the value was just built on the
+/// stack, see `word_move`).
+#[cfg(not(feature = "no-unsafe"))]
+use crate::word_move::replace as replace_state;
+#[cfg(feature = "no-unsafe")]
+use core::mem::replace as replace_state;
+
 /// Ends a borrow explicitly, whatever its type.
 #[cfg(feature = "std")]
 fn release<T>(_: T) {}
@@ -556,7 +563,7 @@ impl<A: 'static> Actor<A> {
             if cx.stop_requested() {
                 return None; // value dropped; termination below
             }
-            let old = core::mem::replace(state, State::Ready(val));
+            let old = replace_state(state, State::Ready(val));
             match old {
                 State::Prep(parked) => Some(parked),
                 _ => None,

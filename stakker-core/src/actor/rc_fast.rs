@@ -154,12 +154,17 @@ impl<T: InRuntime> ActorRc<T> {
         let ptr = raw.cast::<RcBox<T>>();
         // SAFETY: `ptr` is a fresh block (from the allocator, or from the pool, which owns its
         // blocks exclusively) of at least `layout.size()` bytes, aligned for `RcBox<T>`.
+        // Moved in word by word: the value was just assembled field by field on the stack
+        // (see `word_move`).
         unsafe {
-            ptr.as_ptr().write(RcBox {
-                count: Cell::new(1),
-                word: Cell::new(word),
-                value,
-            })
+            crate::word_move::write(
+                ptr.as_ptr(),
+                RcBox {
+                    count: Cell::new(1),
+                    word: Cell::new(word),
+                    value,
+                },
+            )
         };
         ActorRc {
             ptr,

@@ -110,39 +110,17 @@ unsafe fn drop_item<F>(p: *mut Slot) {
     drop(unsafe { read_closure::<F>(p) });
 }
 
-/// Whether `F` is moved in and out of the queue one word at a time (see `write_closure`).
-const fn word_copied<F>() -> bool {
-    align_of::<F>() == SLOT_BYTES && size_of::<F>() > 2 * SLOT_BYTES
-}
-
-/// Moves `f` into the slots at `dst`.
-///
-/// A closure that captured several words is usually assembled on the stack one 8-byte store
-/// at a time; a plain `write` then copies it with 16-byte loads, which cannot be forwarded
-/// from two 8-byte stores still in flight, and the push stalls until they retire (see
-/// `docs/BENCHMARKS.md`). Copying 8-aligned closures
-/// word by word, with loads the compiler may not merge, keeps every load the size of the store
-/// that wrote it.
+/// Moves `f` into the slots at `dst`, word by word where that avoids a store-forwarding
+/// stall (see `word_move`).
 ///
 /// # Safety
 ///
-/// `dst` must be slot-aligned and valid for writes of `size_of::<F>()` bytes.
+/// `dst` must be slot-aligned and valid for writes of `size_of::<F>()` bytes; `F` at most
+/// slot-aligned (checked by `push`).
 #[inline(always)]
 unsafe fn write_closure<F>(dst: *mut Slot, f: F) {
-    if word_copied::<F>() {
-        let f = core::mem::ManuallyDrop::new(f);
-        let src = (&*f as *const F).cast::<Slot>();
-        for i in 0..size_of::<F>() / SLOT_BYTES {
-            // SAFETY: `F` is 8-aligned, so its size is a whole number of slots: word `i` is
-            // inside both `*src` and the destination (caller's promise). A `Slot` may hold
-            // uninitialised bytes (padding), and copying it keeps pointer provenance. `f` is
-            // never dropped here, so the value is moved, not duplicated.
-            unsafe { dst.add(i).write(src.add(i).read_volatile()) };
-        }
-    } else {
-        // SAFETY: the caller's promise; `F` is at most slot-aligned (checked by `push`).
-        unsafe { dst.cast::<F>().write(f) };
-    }
+    // SAFETY: the caller's promise.
+    unsafe { crate::word_move::write(dst.cast::<F>(), f) }
 }
 
 /// Moves the `F` at `src` out, with the same load widths `write_closure` stored it with.
@@ -152,19 +130,8 @@ unsafe fn write_closure<F>(dst: *mut Slot, f: F) {
 /// `src` must hold a live `F` written by `write_closure`, which the caller then owns.
 #[inline(always)]
 unsafe fn read_closure<F>(src: *const Slot) -> F {
-    if word_copied::<F>() {
-        let mut f = MaybeUninit::<F>::uninit();
-        let dst = f.as_mut_ptr().cast::<Slot>();
-        for i in 0..size_of::<F>() / SLOT_BYTES {
-            // SAFETY: as in `write_closure`, word `i` lies inside both values.
-            unsafe { dst.add(i).write(src.add(i).read_volatile()) };
-        }
-        // SAFETY: every byte of the `F` written by `write_closure` has been copied back.
-        unsafe { f.assume_init() }
-    } else {
-        // SAFETY: the caller's promise.
-        unsafe { src.cast::<F>().read() }
-    }
+    // SAFETY: the caller's promise.
+    unsafe { crate::word_move::read(src.cast::<F>()) }
 }
 
 /// FIFO of deferred calls, stored in place, with `&mut self` methods. See the module docs for
