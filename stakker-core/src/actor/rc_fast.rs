@@ -229,6 +229,15 @@ impl<T: InRuntime> ActorRc<T> {
     }
 }
 
+/// A count past `u32::MAX` (only reachable by leaking references): aborts, as `Rc` does, and
+/// never unwinds (`extern "C"`), so a `call!`, which clones an actor reference, gives the
+/// actor method making it no unwinding path (see `closure_queue::cannot_grow`).
+#[cold]
+#[inline(never)]
+extern "C" fn too_many_references() -> ! {
+    panic!("too many references to one actor; aborting");
+}
+
 /// A fresh block of `layout` (non-zero size) from the allocator.
 fn allocate(layout: Layout) -> NonNull<u8> {
     // SAFETY: `layout` has a non-zero size (an `RcBox` holds the count).
@@ -243,7 +252,7 @@ impl<T: InRuntime> Clone for ActorRc<T> {
         c.set(
             c.get()
                 .checked_add(1)
-                .expect("too many references to one actor"),
+                .unwrap_or_else(|| too_many_references()),
         );
         ActorRc {
             ptr: self.ptr,

@@ -45,11 +45,8 @@ impl<S: 'static> FnQueue<S> {
         self.items.borrow().is_empty()
     }
 
-    /// Appends `f` at the back.
-    ///
-    /// # Panics
-    ///
-    /// If the buffer cannot grow; `f` is then dropped first, with the queue free to push to.
+    /// Appends `f` at the back. Aborts the process if the buffer cannot grow (see
+    /// `closure_queue::cannot_grow`).
     #[inline]
     pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
         let item: Item<S> = Box::new(f);
@@ -57,18 +54,18 @@ impl<S: 'static> FnQueue<S> {
         if items.len() < items.capacity() {
             items.push_back(item);
         } else {
-            // `push_back` would grow, and could panic with `item` in hand and the queue
-            // borrowed.
+            // `push_back` would grow, which must not unwind (see `grow_and_push`).
             drop(items);
             self.grow_and_push(item);
         }
     }
 
-    /// `push` when the buffer is full: grows it and pushes `item`; or, if it cannot grow,
-    /// drops `item` once the queue is no longer borrowed (its `Drop` may push) and panics.
+    /// `push` when the buffer is full: grows it and pushes `item`, or aborts if it cannot
+    /// grow. Never unwinds (see `closure_queue::cannot_grow`).
     #[cold]
     #[inline(never)]
-    fn grow_and_push(&self, item: Item<S>) {
+    #[allow(improper_ctypes_definitions)] // called from Rust only: `extern "C"` for "nounwind"
+    extern "C" fn grow_and_push(&self, item: Item<S>) {
         let mut items = self.items.borrow_mut();
         #[cfg(test)]
         let n = if self.refuse_growth.take() {
@@ -80,9 +77,9 @@ impl<S: 'static> FnQueue<S> {
         let n = 1;
         match items.try_reserve(n) {
             Ok(()) => items.push_back(item),
-            Err(e) => {
-                drop(items);
-                super::refused(item, e);
+            Err(_) => {
+                core::mem::forget(item);
+                super::cannot_grow(n.saturating_mul(core::mem::size_of::<Item<S>>()));
             }
         }
     }
@@ -110,15 +107,17 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// Moves every item of `other` to the back of this queue, in order.
-    ///
-    /// # Panics
-    ///
-    /// If the buffer cannot grow; the items of `other` are then dropped unrun, after the
-    /// borrow (declared later) has ended.
+    /// Moves every item of `other` to the back of this queue, in order. Aborts as `push`
+    /// does if the buffer cannot grow.
     pub(crate) fn append(&self, other: Self) {
         let mut other = other.items.into_inner();
-        self.items.borrow_mut().append(&mut other);
+        let mut items = self.items.borrow_mut();
+        if items.try_reserve(other.len()).is_err() {
+            let bytes = other.len().saturating_mul(core::mem::size_of::<Item<S>>());
+            core::mem::forget(other);
+            super::cannot_grow(bytes);
+        }
+        items.append(&mut other);
     }
 
     /// Replaces this queue, which must be empty, with `other`.

@@ -353,8 +353,9 @@ impl<S: 'static> FnQueue<S> {
         let q = Self::new();
         // An over-aligned `F` is pushed boxed: one word, fewer slots than `F`'s own.
         let slots = VtableFor::<S, F>::VTABLE.slots;
-        if let Err(e) = q.with(|q| q.buf.try_reserve_exact(slots)) {
-            super::refused(f, e);
+        if q.with(|q| q.buf.try_reserve_exact(slots)).is_err() {
+            core::mem::forget(f);
+            super::cannot_grow(slots * SLOT_BYTES);
         }
         q.push(f);
         q
@@ -380,9 +381,7 @@ impl<S: 'static> FnQueue<S> {
 
     /// Appends `f` at the back. No allocation happens unless the buffer must grow.
     ///
-    /// # Panics
-    ///
-    /// If the buffer cannot grow; `f` is then dropped first, with the queue free to push to.
+    /// Aborts the process if the buffer cannot grow (see `closure_queue::cannot_grow`).
     #[inline]
     pub(crate) fn push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
         if align_of::<F>() <= align_of::<Slot>() {
@@ -401,16 +400,18 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// `push_in_place` when the buffer is full: grows it and pushes `f`; or, if it cannot
-    /// grow, drops `f` once the queue is no longer borrowed (its `Drop` may push) and panics.
+    /// `push_in_place` when the buffer is full: grows it and pushes `f`, or aborts if it
+    /// cannot grow. Never unwinds (see `closure_queue::cannot_grow`).
     #[cold]
     #[inline(never)]
-    fn grow_and_push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
+    #[allow(improper_ctypes_definitions)] // called from Rust only: `extern "C"` for "nounwind"
+    extern "C" fn grow_and_push<F: FnOnce(&mut S) + 'static>(&self, f: F) {
         let n = VtableFor::<S, F>::VTABLE.slots;
-        match self.with(|q| q.reserve_slow(n)) {
-            Ok(()) => self.push_in_place(f), // it fits now
-            Err(e) => super::refused(f, e),
+        if self.with(|q| q.reserve_slow(n)).is_err() {
+            core::mem::forget(f);
+            super::cannot_grow(n * SLOT_BYTES);
         }
+        self.push_in_place(f); // it fits now
     }
 
     /// Removes the front item and calls it with `s`. Returns `false` if the queue was empty.
@@ -450,15 +451,14 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// Moves every item of `other` to the back of this queue, in order.
-    ///
-    /// # Panics
-    ///
-    /// As for `push`; the items of `other` are then dropped unrun.
+    /// Moves every item of `other` to the back of this queue, in order. Aborts as `push` does
+    /// if the buffer cannot grow.
     pub(crate) fn append(&self, other: Self) {
         let mut other = other.raw.into_inner();
-        if let Err(e) = self.with(|q| q.append(&mut other)) {
-            super::refused(other, e);
+        if self.with(|q| q.append(&mut other)).is_err() {
+            let bytes = other.buf.len() * SLOT_BYTES;
+            core::mem::forget(other);
+            super::cannot_grow(bytes);
         }
         // `other` is empty now: dropping it runs no user code.
     }

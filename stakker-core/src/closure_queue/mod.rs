@@ -29,13 +29,18 @@ mod boxed_twin;
 #[cfg(all(test, not(any(feature = "no-unsafe", feature = "no-unsafe-queue"))))]
 crate::auto_traits::assert_like_boxed_closures!(boxed_twin::FnQueue<u8>);
 
-/// A push that could not grow the queue's buffer: drops what was refused, now that no borrow
-/// of the queue is held (its `Drop` may queue more work), then panics.
+/// A queue whose buffer cannot grow (memory exhausted, or a size past `isize::MAX`): reports
+/// it and aborts the process, as `Vec::push` does when memory runs out. The items in hand are
+/// leaked, not dropped: their `Drop` could queue more work on the queue that just failed.
+///
+/// Never unwinds (`extern "C"`, so the panic below ends in an abort), and neither do the
+/// pushes' growth paths that call it: every `call!` ends in a push, and a push that could
+/// unwind would give each actor method that queues a call an unwinding path, and with it a
+/// stack frame in every delivery (see `docs/BENCHMARKS.md`).
 #[cold]
 #[inline(never)]
-fn refused<T>(refused: T, err: alloc::collections::TryReserveError) -> ! {
-    drop(refused);
-    panic!("closure queue: cannot grow: {err}");
+extern "C" fn cannot_grow(bytes_wanted: usize) -> ! {
+    panic!("closure queue: cannot grow by {bytes_wanted} bytes; aborting");
 }
 
 #[cfg(test)]

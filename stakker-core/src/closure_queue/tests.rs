@@ -183,19 +183,6 @@ fn interleaved_push_and_pop_compacts() {
     assert!(q.capacity_items() < 1000);
 }
 
-/// Captured by an item: when dropped, logs it and pushes another item onto its queue.
-struct PushOnDrop {
-    q: Rc<FnQueue<Vec<u32>>>,
-    log: Log,
-}
-
-impl Drop for PushOnDrop {
-    fn drop(&mut self) {
-        self.log.borrow_mut().push(1);
-        self.q.push(|v: &mut Vec<u32>| v.push(2));
-    }
-}
-
 /// Context for items that queue more items on the queue running them.
 struct Tree {
     q: Rc<FnQueue<Tree>>,
@@ -220,38 +207,58 @@ fn tree_item(i: u64, n: u64) -> impl FnOnce(&mut Tree) + 'static {
     }
 }
 
+/// Set in the child process of the abort test, to the kind of item to push.
+const ABORT_CHILD: &str = "STAKKER_QUEUE_ABORT_CHILD";
+
 #[test]
-fn push_that_cannot_grow_drops_the_item_unborrowed_then_panics() {
+#[cfg_attr(miri, ignore)] // spawns a process
+fn a_push_that_cannot_grow_aborts_the_process_leaking_the_item() {
     extern crate std;
-    for over_aligned in [false, true] {
-        let q = Rc::new(FnQueue::new());
-        let log: Log = Rc::default();
-        let item = PushOnDrop {
-            q: q.clone(),
-            log: log.clone(),
-        };
+    use alloc::string::String;
+
+    /// Reports its drop on stderr (which the parent reads).
+    struct Loud;
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            std::eprintln!("item dropped");
+        }
+    }
+
+    if let Some(kind) = std::env::var_os(ABORT_CHILD) {
+        let q: FnQueue<Vec<u32>> = FnQueue::new();
+        let item = Loud;
         q.refuse_next_growth();
-        let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
-            if over_aligned {
-                #[repr(align(64))]
-                struct Aligned(PushOnDrop);
-                let item = Aligned(item);
-                q.push(move |v: &mut Vec<u32>| {
-                    let item = &item; // the whole 64-aligned value, not just its field
-                    v.push(item.0.log.borrow().len() as u32)
-                });
-            } else {
-                q.push(move |v: &mut Vec<u32>| v.push(item.log.borrow().len() as u32));
-            }
-        }));
-        let payload = r.unwrap_err();
-        let text = payload.downcast_ref::<alloc::string::String>().unwrap();
-        assert!(text.starts_with("closure queue: cannot grow: "), "{text}");
-        // Dropped once, unrun; the push its `Drop` made is queued.
-        assert_eq!(*log.borrow(), [1]);
-        let mut out = Vec::new();
-        while q.call_next(&mut out) {}
-        assert_eq!(out, [2]);
+        if kind == "over-aligned" {
+            #[repr(align(64))]
+            struct Aligned(Loud);
+            let item = Aligned(item);
+            q.push(move |_: &mut Vec<u32>| drop(item));
+        } else {
+            q.push(move |_: &mut Vec<u32>| drop(item));
+        }
+        std::eprintln!("push returned");
+        return;
+    }
+    let name = "closure_queue::tests::a_push_that_cannot_grow_aborts_the_process_leaking_the_item";
+    for kind in ["plain", "over-aligned"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--nocapture", "--test-threads=1"])
+            .env(ABORT_CHILD, kind)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{kind}: {err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(out.status.signal(), Some(6), "{kind}: not SIGABRT: {err}");
+        }
+        assert!(
+            err.contains("closure queue: cannot grow by "),
+            "{kind}: {err}"
+        );
+        assert!(!err.contains("push returned"), "{kind}: {err}");
+        assert!(!err.contains("item dropped"), "{kind}: {err}");
     }
 }
 
