@@ -20,12 +20,12 @@ use crate::runtime::Stakker;
 use crate::runtime_shared::Shared;
 use alloc::rc::Rc;
 
-/// Queues `call(&actor, s)` on the actor's runtime's main queue (or hands it to the
+/// Queues `call(actor, s)` on the actor's runtime's main queue (or hands it to the
 /// interceptor, or drops it if the runtime is gone).
 #[inline(always)]
 pub(super) fn defer_owning<A: 'static>(
     actor: Actor<A>,
-    call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
+    call: impl FnOnce(Actor<A>, &mut Stakker) + 'static,
 ) {
     let shared: *const Shared = Rc::as_ptr(&actor.rc.deferrer().0);
     // SAFETY: the `Shared` stays alive for as long as this reference is used (module docs):

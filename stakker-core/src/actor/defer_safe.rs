@@ -3,12 +3,12 @@
 use super::{Actor, InRuntime};
 use crate::runtime::Stakker;
 
-/// Queues `call(&actor, s)` on the actor's runtime's main queue (or drops it if the runtime is
+/// Queues `call(actor, s)` on the actor's runtime's main queue (or drops it if the runtime is
 /// gone).
 #[inline(always)]
 pub(super) fn defer_owning<A: 'static>(
     actor: Actor<A>,
-    call: impl FnOnce(&Actor<A>, &mut Stakker) + 'static,
+    call: impl FnOnce(Actor<A>, &mut Stakker) + 'static,
 ) {
     let runtime = actor.rc.deferrer().clone();
     if !crate::explore::direct(&runtime.0) {

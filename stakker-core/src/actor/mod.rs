@@ -376,7 +376,7 @@ impl<A: 'static> Actor<A> {
     /// saving a reference-count round trip per call.
     #[inline]
     pub(crate) fn defer_apply_owned(self, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
-        defer_owning(self, move |this, s| this.apply(s, f));
+        defer_owning(self, move |this, s| this.apply_owned(s, f));
     }
 
     /// [`Actor::defer_apply_prep`] consuming this reference.
@@ -424,6 +424,53 @@ impl<A: 'static> Actor<A> {
         if let Some(cause) = stop {
             self.terminate(s, cause);
         }
+    }
+
+    /// [`Actor::apply`] for a queued call, consuming the reference the call held. Every
+    /// early exit hands that reference on to a cold function (a tail call), so a method that
+    /// cannot panic, inlined here, leaves the delivery with no unwinding path and no stack
+    /// frame (see `docs/BENCHMARKS.md`).
+    #[inline(always)]
+    fn apply_owned(self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        if self.rc.phase() != READY {
+            return self.apply_owned_cold(s, f);
+        }
+        let stop = {
+            let Stakker {
+                core,
+                actor_owner,
+                share2_owner,
+                ..
+            } = &mut *s;
+            #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
+            let Some(mut inner) = self.rc.inner.rw(actor_owner) else {
+                return self.apply_owned_cold(s, f); // another runtime's actor: panics
+            };
+            let mut cx = Cx::new(core, &self, share2_owner);
+            let guard = FailOnUnwind { actor: &self };
+            if let State::Ready(ref mut a) = inner.state {
+                f(a, &mut cx);
+            }
+            core::mem::forget(guard);
+            cx.into_stop()
+        };
+        if let Some(cause) = stop {
+            self.terminate_owned(s, cause);
+        }
+    }
+
+    /// The rare cases of `apply_owned`, as `apply` handles them.
+    #[cold]
+    #[inline(never)]
+    fn apply_owned_cold(self, s: &mut Stakker, f: impl FnOnce(&mut A, &mut Cx<'_, A>) + 'static) {
+        self.apply(s, f);
+    }
+
+    /// `terminate`, consuming the reference (see `apply_owned`).
+    #[cold]
+    #[inline(never)]
+    fn terminate_owned(self, s: &mut Stakker, cause: StopCause) {
+        self.terminate(s, cause);
     }
 
     /// [`Actor::apply`] on an actor that is not Ready: parks the call (Prep) or drops it.

@@ -69,7 +69,9 @@ use alloc::rc::Rc;
 use alloc::string::String;
 
 /// Receives every intercepted item (see the module docs). Called from inside `Stakker::run`
-/// (or wherever the call was queued); it must not call back into the runtime's `run`.
+/// (or wherever the call was queued); it must not call back into the runtime's `run`, and
+/// must not panic: it runs inside `call!`, which never unwinds, so a panic here aborts the
+/// process.
 pub type Interceptor = Rc<dyn Fn(Held)>;
 
 /// Installs (`Some`) or removes (`None`) the runtime's interceptor. Items already handed to
@@ -87,14 +89,15 @@ pub(crate) fn intercepting(shared: &Shared) -> bool {
     shared.intercepting.get()
 }
 
-/// The main-queue item for an actor call: `call(&actor, s)`, owning `actor`. Made here for
-/// both the normal path and [`hold_call`], so that both queue the same closure type.
+/// The main-queue item for an actor call: `call(actor, s)`, handing on the actor reference
+/// it owns. Made here for both the normal path and [`hold_call`], so that both queue the
+/// same closure type.
 #[inline(always)]
-pub(crate) fn queued_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
+pub(crate) fn queued_call<A: 'static, C: FnOnce(Actor<A>, &mut Stakker) + 'static>(
     actor: Actor<A>,
     call: C,
 ) -> impl FnOnce(&mut Stakker) + 'static {
-    move |s: &mut Stakker| call(&actor, s)
+    move |s: &mut Stakker| call(actor, s)
 }
 
 /// Whether an actor call may go straight onto the main queue of the runtime behind `shared`:
@@ -106,9 +109,15 @@ pub(crate) fn direct(shared: &Shared) -> bool {
 
 /// The cold path of queueing an actor call, where [`direct`] said no: hands the call to the
 /// interceptor, or drops it if the runtime is gone.
+///
+/// Never unwinds (`extern "C"`: a panic in the interceptor, or in the `Drop` of a call
+/// dropped for a runtime that is gone, aborts the process). Every `call!` can reach this
+/// path, so if it could unwind, every actor method making a call would need an unwinding
+/// path, and with it a stack frame (see `closure_queue::cannot_grow`).
 #[cold]
 #[inline(never)]
-pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
+#[allow(improper_ctypes_definitions)] // called from Rust only: `extern "C"` for "nounwind"
+pub(crate) extern "C" fn hold_call<A: 'static, C: FnOnce(Actor<A>, &mut Stakker) + 'static>(
     actor: Actor<A>,
     call: C,
 ) {
@@ -125,10 +134,11 @@ pub(crate) fn hold_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static
 /// very closure the main queue would have held: kept in a one-item queue, it runs through the
 /// same per-type call function as a queued item, so intercepting adds no caller of the
 /// actor's method (a second caller made the compiler stop inlining the method into the
-/// queue's call, see `docs/BENCHMARKS.md`).
+/// queue's call, see `docs/BENCHMARKS.md`). Never unwinds, as [`hold_call`].
 #[cold]
 #[inline(never)]
-fn hold_item<F: FnOnce(&mut Stakker) + 'static>(
+#[allow(improper_ctypes_definitions)] // called from Rust only: `extern "C"` for "nounwind"
+extern "C" fn hold_item<F: FnOnce(&mut Stakker) + 'static>(
     shared: &Shared,
     receiver: Option<AnyActor>,
     site: &'static str,
@@ -159,6 +169,7 @@ pub fn __defer_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
     actor: Actor<A>,
     call: C,
 ) {
+    let call = move |actor: Actor<A>, s: &mut Stakker| call(&actor, s);
     if !direct(&runtime.0) {
         return hold_call(actor, call);
     }

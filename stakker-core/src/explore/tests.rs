@@ -163,3 +163,39 @@ fn calls_after_the_runtime_is_gone_are_dropped_not_intercepted() {
     assert_eq!(*got.borrow(), [None]);
     assert!(log.borrow().is_empty());
 }
+
+/// Set in the child process of the abort test.
+#[cfg(feature = "std")]
+const ABORT_CHILD: &str = "STAKKER_EXPLORE_ABORT_CHILD";
+
+#[cfg(feature = "std")]
+#[test]
+#[cfg_attr(miri, ignore)] // spawns a process
+fn a_panicking_interceptor_aborts_the_process() {
+    extern crate std;
+    if std::env::var_os(ABORT_CHILD).is_some() {
+        let mut s = Stakker::new(t0());
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let a = actor!(s, Log::init(log), ret_nop!());
+        s.run(t0(), false);
+        set_interceptor(&mut s, Some(Rc::new(|_| panic!("interceptor failed"))));
+        let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| call!([a], note(1))));
+        std::eprintln!("call returned: {}", r.is_ok());
+        return;
+    }
+    let name = "explore::tests::a_panicking_interceptor_aborts_the_process";
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(ABORT_CHILD, "1")
+        .output()
+        .unwrap();
+    let err = alloc::string::String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(6), "not SIGABRT: {err}");
+    }
+    assert!(err.contains("interceptor failed"), "{err}");
+    assert!(!err.contains("call returned"), "{err}");
+}
