@@ -2,7 +2,8 @@
 //! queues and actors no longer fit in cache: `stakker-core` side by side with the original
 //! `stakker` 0.2.16 in the same run (no peers: at these sizes they would take minutes).
 //!
-//! - `scale_ping`: a chain of 1,000,000 `call!`s bounced between two actors, one `run`;
+//! - `scale_ping`: a chain of 1,000,000 `call!`s bounced between two actors, one `run`,
+//!   plus the same chain with no runtime (`floor`, the least any queue of calls can do);
 //! - `scale_fanout`: 1,000,000 calls over 10,000 actors (100 rounds of one call to each, all
 //!   queued before one `run` drains them);
 //! - `scale_spawn`: 100,000 actors created with 24 bytes of state and one init call each, run,

@@ -135,6 +135,12 @@
 //! outside `run` fails the actor without one. A delivered cause's text never changes. With
 //! `std`, [`Stakker::set_catch_panics`] contains panics at the actor-call boundary instead.
 //!
+//! Queueing a call never unwinds, so that actor methods which queue calls need no unwinding
+//! path of their own (it costs every delivery, see `docs/BENCHMARKS.md`). Three failures there
+//! abort the process instead, with a message: a queue that cannot grow (as `Vec::push` when
+//! memory runs out), more than `u32::MAX` references to one actor (as `Rc`), and a panic in an
+//! [`explore`] interceptor or in the `Drop` of a call dropped because its runtime is gone.
+//!
 //! # Features
 //!
 //! - `std` (default): conversions to and from `std::time::Instant`, `Core::systime`, panic
