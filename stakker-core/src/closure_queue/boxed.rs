@@ -31,12 +31,9 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// A queue holding just `f` (see the flat twin).
-    pub(crate) fn one<F: FnOnce(&mut S) + 'static>(f: F) -> Self {
-        let q = Self::new();
-        q.items.borrow_mut().reserve_exact(1);
-        q.push(f);
-        q
+    /// Runs `f` with `s` now (see the flat twin).
+    pub(crate) fn run_one<F: FnOnce(&mut S) + 'static>(f: F, s: &mut S) {
+        f(s);
     }
 
     /// Whether no items are waiting.

@@ -347,18 +347,23 @@ impl<S: 'static> FnQueue<S> {
         }
     }
 
-    /// A queue holding just `f` in a buffer of its size: an item kept apart from any queue
-    /// that still runs through the same per-closure-type call function as a queued one.
-    pub(crate) fn one<F: FnOnce(&mut S) + 'static>(f: F) -> Self {
-        let q = Self::new();
-        // An over-aligned `F` is pushed boxed: one word, fewer slots than `F`'s own.
-        let slots = VtableFor::<S, F>::VTABLE.slots;
-        if q.with(|q| q.buf.try_reserve_exact(slots)).is_err() {
-            core::mem::forget(f);
-            super::cannot_grow(slots * SLOT_BYTES);
+    /// Runs `f` with `s` now, through the call function a queued `f` runs through, reached
+    /// indirectly as from the queue: code that runs an item kept apart from any queue (an
+    /// intercepted call) then adds no second caller of the code inside `f`, which would keep
+    /// the compiler from inlining that code into the queue's call function.
+    pub(crate) fn run_one<F: FnOnce(&mut S) + 'static>(f: F, s: &mut S) {
+        if align_of::<F>() > align_of::<Slot>() {
+            return f(s); // `push` boxes these: a different item type anyway
         }
-        q.push(f);
-        q
+        // Opaque, so that the call stays indirect (as from a queue's buffer).
+        let vtable: &'static Vtable<S> = core::hint::black_box(&VtableFor::<S, F>::VTABLE);
+        let mut item = MaybeUninit::new(f);
+        let mut head = 0usize;
+        // SAFETY: `item` holds a live `F`, aligned for `F` (at most slot-aligned, checked
+        // above), and `vtable` is `F`'s: its call function moves the `F` out exactly once
+        // (after advancing `head`, a local no other code sees) and calls it. `item` is a
+        // `MaybeUninit`, so the moved-out value is not dropped again.
+        unsafe { (vtable.call)(item.as_mut_ptr().cast::<Slot>(), &mut head, s) };
     }
 
     /// Runs `f` on the inner queue. Only called with this module's closures, none of which

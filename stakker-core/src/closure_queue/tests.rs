@@ -282,30 +282,39 @@ fn items_queued_while_running_keep_fifo_order_across_compaction_and_growth() {
 }
 
 #[test]
-fn one_holds_exactly_its_item_and_runs_or_drops_it_once() {
+fn run_one_runs_the_item_once_and_drops_its_captures_once() {
     let dropped: Log = Rc::default();
     let t = Tracker(dropped.clone(), 1);
     let big = [3u8; 40];
-    let f = move |v: &mut Vec<u32>| {
-        let _t = &t;
-        v.push(big.iter().map(|&b| b as u32).sum());
-    };
-    let _size = core::mem::size_of_val(&f);
-    let q: FnQueue<Vec<u32>> = FnQueue::one(f);
-    // No room kept for more: one slot per 8 bytes of closure plus the vtable slot (flat),
-    // or one boxed item (boxed).
-    #[cfg(not(any(feature = "no-unsafe", feature = "no-unsafe-queue")))]
-    assert_eq!(q.capacity_items(), 1 + _size.div_ceil(8));
-    #[cfg(any(feature = "no-unsafe", feature = "no-unsafe-queue"))]
-    assert_eq!(q.capacity_items(), 1);
     let mut out = Vec::new();
-    assert!(q.call_next(&mut out));
-    assert!(!q.call_next(&mut out));
+    FnQueue::run_one(
+        move |v: &mut Vec<u32>| {
+            let _t = &t;
+            v.push(big.iter().map(|&b| b as u32).sum());
+        },
+        &mut out,
+    );
     assert_eq!(out, [120]);
     assert_eq!(*dropped.borrow(), [1]);
-
+    // Small and over-aligned items too.
     let t = Tracker(dropped.clone(), 2);
-    let q: FnQueue<Vec<u32>> = FnQueue::one(move |_: &mut Vec<u32>| drop(t));
-    drop(q);
-    assert_eq!(*dropped.borrow(), [1, 2]); // dropped unrun
+    FnQueue::run_one(
+        move |v: &mut Vec<u32>| {
+            let t = &t; // the whole value, not just its field
+            v.push(t.1)
+        },
+        &mut out,
+    );
+    #[repr(align(64))]
+    struct Aligned(Tracker);
+    let a = Aligned(Tracker(dropped.clone(), 3));
+    FnQueue::run_one(
+        move |v: &mut Vec<u32>| {
+            let a = &a;
+            v.push(a.0 .1)
+        },
+        &mut out,
+    );
+    assert_eq!(out, [120, 2, 3]);
+    assert_eq!(*dropped.borrow(), [1, 2, 3]);
 }

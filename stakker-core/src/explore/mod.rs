@@ -24,8 +24,7 @@
 //!
 //! With no interceptor installed, the only cost is one byte read from memory the queueing path
 //! reads anyway and one well-predicted branch per actor call or due timer; delivery is exactly
-//! the normal FIFO. Installing an interceptor costs two allocations per intercepted item (its
-//! own buffer and a handle to its receiver).
+//! the normal FIFO. Installing an interceptor boxes each intercepted item.
 //!
 //! ```
 //! use stakker_core::explore::{set_interceptor, Held};
@@ -65,6 +64,7 @@ use crate::runtime::Core;
 use crate::runtime::Stakker;
 use crate::runtime_shared::Shared;
 use crate::StopCause;
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 
@@ -122,36 +122,22 @@ pub(crate) extern "C" fn hold_call<A: 'static, C: FnOnce(Actor<A>, &mut Stakker)
     call: C,
 ) {
     let runtime = actor.access_deferrer().clone();
-    if !runtime.0.alive.get() {
-        return; // dropped unrun, as `Deferrer::defer` does once the runtime is gone
-    }
-    let receiver = AnyActor::new(&actor);
-    let site = core::any::type_name::<C>();
-    hold_item(&runtime.0, Some(receiver), site, queued_call(actor, call));
+    let held = Held {
+        site: core::any::type_name::<C>(),
+        item: Box::new(CallItem { actor, call }),
+    };
+    hold(&runtime.0, held);
 }
 
-/// Hands a queue item to the interceptor (or drops it if the runtime is gone). `item` is the
-/// very closure the main queue would have held: kept in a one-item queue, it runs through the
-/// same per-type call function as a queued item, so intercepting adds no caller of the
-/// actor's method (a second caller made the compiler stop inlining the method into the
-/// queue's call, see `docs/BENCHMARKS.md`). Never unwinds, as [`hold_call`].
+/// Hands `held` to the interceptor (or drops it if the runtime is gone). Never unwinds, as
+/// [`hold_call`].
 #[cold]
 #[inline(never)]
 #[allow(improper_ctypes_definitions)] // called from Rust only: `extern "C"` for "nounwind"
-extern "C" fn hold_item<F: FnOnce(&mut Stakker) + 'static>(
-    shared: &Shared,
-    receiver: Option<AnyActor>,
-    site: &'static str,
-    item: F,
-) {
+extern "C" fn hold(shared: &Shared, held: Held) {
     if !shared.alive.get() {
         return; // dropped unrun, as `Deferrer::defer` does once the runtime is gone
     }
-    let held = Held {
-        site,
-        receiver,
-        item: FnQueue::one(item),
-    };
     // Cloned out so the interceptor may install another one.
     let interceptor = shared.interceptor.borrow().clone();
     match interceptor {
@@ -180,35 +166,77 @@ pub fn __defer_call<A: 'static, C: FnOnce(&Actor<A>, &mut Stakker) + 'static>(
 #[inline(always)]
 pub(crate) fn push_timer<F: FnOnce(&mut Stakker) + 'static>(shared: &Shared, f: F) {
     if intercepting(shared) {
-        hold_item(shared, None, "", f);
+        let held = Held {
+            site: "",
+            item: Box::new(TimerItem(f)),
+        };
+        hold(shared, held);
     } else {
         shared.main.push(f);
     }
 }
 
-/// An intercepted item: an actor call (with its receiver) or a due timer callback. Two
-/// allocations: the item's own buffer and, for a call, the receiver handle.
+/// A held item, type-erased: what it is for, and running it.
+trait HeldItem {
+    /// The receiving actor, for actor calls.
+    fn actor(&self) -> Option<&dyn ErasedActor>;
+    fn run(self: Box<Self>, s: &mut Stakker);
+}
+
+/// A held actor call: the receiver and the call, made into the main queue's item only when
+/// it runs.
+struct CallItem<A: 'static, C> {
+    actor: Actor<A>,
+    call: C,
+}
+
+impl<A: 'static, C: FnOnce(Actor<A>, &mut Stakker) + 'static> HeldItem for CallItem<A, C> {
+    fn actor(&self) -> Option<&dyn ErasedActor> {
+        Some(&self.actor)
+    }
+    fn run(self: Box<Self>, s: &mut Stakker) {
+        let CallItem { actor, call } = *self;
+        // The very closure the main queue would have held, run through the queue's own call
+        // function for its type: intercepting adds no caller of the actor's method (a
+        // second caller made the compiler stop inlining the method into the queue's call,
+        // see `docs/BENCHMARKS.md`).
+        FnQueue::run_one(queued_call(actor, call), s);
+    }
+}
+
+/// A held due timer callback.
+struct TimerItem<F>(F);
+
+impl<F: FnOnce(&mut Stakker) + 'static> HeldItem for TimerItem<F> {
+    fn actor(&self) -> Option<&dyn ErasedActor> {
+        None
+    }
+    fn run(self: Box<Self>, s: &mut Stakker) {
+        FnQueue::run_one(self.0, s); // as for `CallItem`
+    }
+}
+
+/// An intercepted item: an actor call (with its receiver) or a due timer callback. One
+/// allocation.
 pub struct Held {
     site: &'static str,
-    receiver: Option<AnyActor>,
-    /// Holds exactly the item.
-    item: FnQueue<Stakker>,
+    item: Box<dyn HeldItem>,
 }
 
 impl Held {
-    /// The actor the call is for (another handle to it); `None` for a timer callback.
+    /// The actor the call is for (a new handle); `None` for a timer callback.
     pub fn receiver(&self) -> Option<AnyActor> {
-        self.receiver.clone()
+        self.item.actor().map(|a| a.any())
     }
 
     /// The receiver's identity, as [`AnyActor::addr`], without making a handle.
     pub fn receiver_addr(&self) -> Option<usize> {
-        self.receiver.as_ref().map(AnyActor::addr)
+        self.item.actor().map(|a| a.addr())
     }
 
     /// The receiver's state type name, as [`AnyActor::type_name`].
     pub fn receiver_type_name(&self) -> Option<&'static str> {
-        self.receiver.as_ref().map(AnyActor::type_name)
+        self.item.actor().map(|a| a.type_name())
     }
 
     /// Where an actor call was made: the type name of the queued closure, which names the
@@ -230,12 +258,13 @@ impl Held {
     /// (one that records the delivery first), which is already running inside
     /// `Stakker::run`: panics then get the runtime's usual handling.
     pub fn run(self, s: &mut Stakker) {
-        self.item.call_next(s);
+        self.item.run(s);
     }
 }
 
 /// What a harness may do with an actor it knows only by a held call.
 trait ErasedActor {
+    fn any(&self) -> AnyActor;
     fn addr(&self) -> usize;
     fn type_name(&self) -> &'static str;
     fn is_zombie(&self) -> bool;
@@ -244,6 +273,9 @@ trait ErasedActor {
 }
 
 impl<A: 'static> ErasedActor for Actor<A> {
+    fn any(&self) -> AnyActor {
+        AnyActor::new(self)
+    }
     fn addr(&self) -> usize {
         // The runtime handle every actor keeps lives inside the actor's own block, so its
         // address identifies the actor (the unit test below pins this down).
