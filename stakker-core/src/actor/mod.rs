@@ -414,11 +414,7 @@ impl<A: 'static> Actor<A> {
         let stop = {
             #[allow(unused_mut)] // `mut` is needed by the `no-unsafe` twin (a `RefMut`)
             let (mut inner, mut cx) = self.enter(s, "Actor::apply");
-            let guard = FailOnUnwind { actor: self };
-            if let State::Ready(ref mut a) = inner.state {
-                f(a, &mut cx);
-            }
-            core::mem::forget(guard);
+            self.run_ready(&mut inner.state, &mut cx, f);
             cx.into_stop()
         };
         if let Some(cause) = stop {
@@ -447,16 +443,28 @@ impl<A: 'static> Actor<A> {
                 return self.apply_owned_cold(s, f); // another runtime's actor: panics
             };
             let mut cx = Cx::new(core, &self, share2_owner);
-            let guard = FailOnUnwind { actor: &self };
-            if let State::Ready(ref mut a) = inner.state {
-                f(a, &mut cx);
-            }
-            core::mem::forget(guard);
+            self.run_ready(&mut inner.state, &mut cx, f);
             cx.into_stop()
         };
         if let Some(cause) = stop {
             self.terminate_owned(s, cause);
         }
+    }
+
+    /// Runs a Ready call on the state, under the guard that fails the actor if it unwinds.
+    /// The body `apply` and `apply_owned` share.
+    #[inline(always)]
+    fn run_ready(
+        &self,
+        state: &mut State<A>,
+        cx: &mut Cx<'_, A>,
+        f: impl FnOnce(&mut A, &mut Cx<'_, A>),
+    ) {
+        let guard = FailOnUnwind { actor: self };
+        if let State::Ready(ref mut a) = state {
+            f(a, cx);
+        }
+        core::mem::forget(guard);
     }
 
     /// The rare cases of `apply_owned`, as `apply` handles them.
