@@ -83,22 +83,8 @@ impl Shared {
     /// Queues `f` on `queue`, or drops it unrun if the runtime is gone.
     #[inline]
     pub(crate) fn push(&self, queue: &FnQueue<Stakker>, f: impl FnOnce(&mut Stakker) + 'static) {
-        drop(self.try_push(queue, f));
-    }
-
-    /// Queues `f` on `queue`, or hands it back (for the caller to drop unrun) if the runtime
-    /// is gone. Moves `f` without dropping anything.
-    #[inline]
-    pub(crate) fn try_push<F: FnOnce(&mut Stakker) + 'static>(
-        &self,
-        queue: &FnQueue<Stakker>,
-        f: F,
-    ) -> Option<F> {
         if self.alive.get() {
             queue.push(f);
-            None
-        } else {
-            Some(f)
         }
     }
 }
